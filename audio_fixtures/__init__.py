@@ -1,0 +1,1 @@
+"""Dutch caller utterances the project generates itself (see generate.py)."""

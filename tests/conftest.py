@@ -1,0 +1,49 @@
+import csv
+from difflib import SequenceMatcher
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "audio_fixtures"
+NL_DEV = ROOT.parent / "shared" / "speech" / "nl-dev"
+
+
+def fixture_rows() -> list[dict]:
+    with (FIXTURES / "manifest.tsv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+@pytest.fixture(scope="session")
+def fixtures() -> list[dict]:
+    return fixture_rows()
+
+
+@pytest.fixture(scope="session")
+def nl_dev() -> Path:
+    if not (NL_DEV / "manifest.tsv").is_file():
+        pytest.skip(f"real Dutch recordings not available at {NL_DEV} (../shared is absent)")
+    return NL_DEV
+
+
+@pytest.fixture(scope="session")
+def whisper():
+    from voice.asr import engines
+
+    return engines.load("whisper")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_tts_cache(tmp_path_factory, monkeypatch):
+    # Tests never read or pollute the user's synthesis cache.
+    monkeypatch.setenv("LOKET_TTS_CACHE", str(tmp_path_factory.getbasetemp() / "tts-cache"))
+
+
+def heard(keyword: str, text: str) -> bool:
+    """A key word counts as heard when some word (or two joined) is spelled close to it."""
+    from voice.wer import normalize
+
+    words = normalize(text).split()
+    grams = words + [a + b for a, b in pairwise(words)]
+    return any(SequenceMatcher(None, keyword, g).ratio() >= 0.75 for g in grams)

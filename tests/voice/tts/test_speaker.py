@@ -1,0 +1,67 @@
+"""Synthesis for real through pyttsx3 + espeak-ng."""
+
+import numpy as np
+import pytest
+from conftest import heard
+
+from voice.audio import dbfs
+from voice.codecs import mulaw_decode
+from voice.tts import Speaker, VoiceSettings
+from voice.tts.cache import AudioCache
+
+
+@pytest.fixture(scope="module")
+def speaker(tmp_path_factory):
+    return Speaker(cache=AudioCache(tmp_path_factory.mktemp("tts")))
+
+
+@pytest.mark.parametrize("rate", [8000, 16000, 22050, 44100])
+def test_speech_at_requested_rate(speaker, rate):
+    pcm = speaker.say("Goedemiddag, u spreekt met de gemeente.", rate)
+    assert pcm.dtype == np.int16
+    seconds = len(pcm) / rate
+    assert 1.0 < seconds < 6.0
+    assert dbfs(pcm) > -35
+
+
+def test_sentence_by_sentence(speaker):
+    parts = list(speaker.sentences("Dit is zin een. Dit is zin twee! En zin drie?", 16000))
+    assert len(parts) == 3
+    assert all(len(p) > 8000 for p in parts)
+
+
+def test_ulaw_for_the_phone(speaker):
+    data = speaker.say_ulaw("Een moment alstublieft.")
+    assert isinstance(data, bytes) and len(data) > 8000
+    assert dbfs(mulaw_decode(data)) > -35
+
+
+def test_cache_reuses_audio(tmp_path):
+    cache = AudioCache(tmp_path)
+    sp = Speaker(cache=cache)
+    first = sp.say("Welkom bij de gemeente.", 16000)
+    assert cache.misses == 1 and cache.hits == 0
+    again = sp.say("Welkom bij de gemeente.", 16000)
+    assert cache.hits == 1
+    assert np.array_equal(first, again)
+    other = sp.say("Welkom bij de gemeente.", 16000, VoiceSettings(wpm=110))
+    assert cache.misses == 2 and len(other) > len(first)
+
+
+def test_damaged_cache_entry_is_resynthesised(tmp_path):
+    cache = AudioCache(tmp_path)
+    sp = Speaker(cache=cache)
+    sp.say("Tot ziens.", 16000)
+    for f in tmp_path.rglob("*.npy"):
+        f.write_bytes(b"garbage")
+    assert len(sp.say("Tot ziens.", 16000)) > 4000
+
+
+@pytest.mark.model
+def test_rerecognised_speech_contains_key_words(whisper, speaker):
+    text = "Ik wil een afspraak maken voor een paspoort."
+    pcm = np.concatenate(
+        [np.zeros(8000, np.int16), speaker.say(text, 16000), np.zeros(16000, np.int16)]
+    )
+    got = whisper.transcribe(pcm).text
+    assert heard("afspraak", got) or heard("paspoort", got), got

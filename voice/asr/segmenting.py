@@ -1,0 +1,132 @@
+"""Turns a batch recogniser into a streaming one with the endpointer.
+
+When the caller pauses, the utterance so far is decoded speculatively; the
+result is shown as a partial and, if the caller stays silent until the end
+of the turn, becomes the final without decoding again. If the caller goes
+on, the speculative job is cancelled.
+"""
+
+import contextlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from voice import SAMPLE_RATE
+from voice.asr.base import RecognitionResult, Stream
+from voice.resample import StreamResampler
+from voice.vad.endpointer import (
+    Endpointer,
+    EndpointerConfig,
+    PauseStarted,
+    SpeechEnded,
+    SpeechResumed,
+)
+
+if TYPE_CHECKING:
+    from voice.asr.whisper_asr import WhisperRecognizer, _Job
+
+
+class SegmentingStream(Stream):
+    """One call's stream over a shared :class:`WhisperRecognizer`."""
+
+    def __init__(
+        self,
+        recognizer: "WhisperRecognizer",
+        rate: int = SAMPLE_RATE,
+        hints: Sequence[str] | None = None,
+        config: EndpointerConfig | None = None,
+    ) -> None:
+        if rate not in (8000, 16000):
+            raise ValueError(f"unsupported stream rate {rate} Hz (use 8000 or 16000)")
+        self.rate = rate
+        self._rec = recognizer
+        self._hints = tuple(hints or ())
+        self._config = config
+        self._up = StreamResampler(rate, SAMPLE_RATE)
+        self.endpointer = Endpointer(SAMPLE_RATE, config)
+        self._speculative: tuple[int, _Job] | None = None
+        self._pending: list[_Job] = []
+        self._partial_sent: set[int] = set()
+
+    def set_hints(self, phrases: Sequence[str] | None) -> None:
+        """Expected phrases become Whisper hotwords for the next utterances."""
+        self._hints = tuple(phrases or ())
+
+    def feed(self, pcm: np.ndarray) -> list[RecognitionResult]:
+        """Feed audio; never waits for the recogniser."""
+        out: list[RecognitionResult] = []
+        for ev in self.endpointer.feed(self._up.process(pcm)):
+            if isinstance(ev, PauseStarted):
+                self._cancel_speculative()
+                self._speculative = (len(ev.audio), self._submit(ev.audio))
+            elif isinstance(ev, SpeechResumed):
+                self._cancel_speculative()
+            elif isinstance(ev, SpeechEnded):
+                self._end(ev)
+        return out + self._ready()
+
+    def finish(self) -> list[RecognitionResult]:
+        """Flush the endpointer and wait for every outstanding utterance."""
+        tail = self._up.process(np.zeros(0, dtype=np.int16), last=True)
+        for ev in self.endpointer.feed(tail) + self.endpointer.flush():
+            if isinstance(ev, SpeechEnded):
+                self._end(ev)
+        self._cancel_speculative()
+        results = [j.future.result() for j in self._pending]
+        self._pending = []
+        return [r for r in results if r.text]
+
+    def wait(self, timeout: float | None = None) -> list[RecognitionResult]:
+        """Block until the oldest pending final is ready (or timeout); return ready results."""
+        if self._pending:
+            with contextlib.suppress(TimeoutError):
+                self._pending[0].future.result(timeout=timeout)
+        return self._ready()
+
+    @property
+    def busy(self) -> bool:
+        """True while a final result is still being decoded."""
+        return bool(self._pending)
+
+    def reset(self) -> None:
+        """Drop the utterance in progress and any pending decode."""
+        self._cancel_speculative()
+        for job in self._pending:
+            job.cancelled = True
+        self._pending = []
+        self.endpointer.reset()
+
+    def _submit(self, audio: np.ndarray) -> "_Job":
+        offset = self.endpointer.time - len(audio) / SAMPLE_RATE
+        return self._rec.submit(audio, self._hints, offset=max(0.0, offset))
+
+    def _end(self, ev: SpeechEnded) -> None:
+        spec = self._speculative
+        self._speculative = None
+        if spec is not None and spec[0] == len(ev.audio):
+            job = spec[1]
+        else:
+            if spec is not None:
+                spec[1].cancelled = True
+            job = self._rec.submit(ev.audio, self._hints, offset=ev.start)
+        self._pending.append(job)
+
+    def _cancel_speculative(self) -> None:
+        if self._speculative is not None:
+            self._speculative[1].cancelled = True
+            self._speculative = None
+
+    def _ready(self) -> list[RecognitionResult]:
+        out: list[RecognitionResult] = []
+        spec = self._speculative
+        if spec and spec[1].future.done() and id(spec[1]) not in self._partial_sent:
+            self._partial_sent.add(id(spec[1]))
+            r = spec[1].future.result()
+            if r.text:
+                out.append(RecognitionResult(r.text, False, r.confidence, r.words, r.start, r.end))
+        while self._pending and self._pending[0].future.done():
+            r = self._pending.pop(0).future.result()
+            if r.text:
+                out.append(r)
+        return out

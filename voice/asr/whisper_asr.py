@@ -1,0 +1,317 @@
+"""Whisper (faster-whisper / CTranslate2) on endpointed utterances, batched across calls.
+
+One :class:`WhisperRecognizer` per process owns the model and one worker thread.
+Every utterance, from any call, is queued to that worker; jobs that arrive
+together are encoded and decoded as one batch, and jobs that were cancelled
+(speculative decodes the caller talked over) are dropped before they run.
+
+The encoder window is shortened to the utterance (at least ``window_s``): the
+Whisper encoder's cost grows with its input, and 30 s of padding for a 2 s
+answer wastes most of it.
+"""
+
+import json
+import logging
+import math
+import os
+import queue
+import threading
+import zlib
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from voice.asr import lexicon
+from voice.asr.base import Capabilities, RecognitionResult, Recognizer, Stream, Word
+from voice.errors import EngineError, ModelError
+
+log = logging.getLogger(__name__)
+
+_FRAMES_PER_S = 100
+_MAX_FRAMES = 3000
+
+
+@dataclass(slots=True)
+class WhisperOptions:
+    """Decoding settings; the defaults are what ``loket eval asr`` reports."""
+
+    beam_size: int = 5
+    window_s: float = 20.0
+    pad_s: float = 1.0
+    temperatures: tuple[float, ...] = (0.0, 0.4, 0.8)
+    compression_ratio_threshold: float = 2.4
+    log_prob_threshold: float = -1.0
+    no_speech_threshold: float = 0.6
+    word_timestamps: bool = True
+    initial_prompt: str | None = None
+    max_batch: int = 4
+    cpu_threads: int = 0
+    compute_type: str = "int8_float32"
+    pad_floor: bool = True
+    rerank: bool = True
+    rerank_margin: float = 1.0
+
+    @classmethod
+    def from_env(cls) -> "WhisperOptions":
+        """Defaults, overridden by a JSON object in ``$LOKET_WHISPER_OPTIONS``."""
+        raw = os.environ.get("LOKET_WHISPER_OPTIONS")
+        if not raw:
+            return cls()
+        try:
+            values = json.loads(raw)
+            if "temperatures" in values:
+                values["temperatures"] = tuple(values["temperatures"])
+            return cls(**values)
+        except (ValueError, TypeError) as exc:
+            raise EngineError(f"LOKET_WHISPER_OPTIONS is not valid: {exc}") from None
+
+
+@dataclass(slots=True)
+class _Job:
+    audio: np.ndarray
+    hints: tuple[str, ...]
+    offset: float
+    future: Future = field(default_factory=Future)
+    cancelled: bool = False
+
+
+class WhisperRecognizer(Recognizer):
+    """Batch recogniser; :meth:`stream` wraps it with an endpointer."""
+
+    name = "whisper"
+    capabilities = Capabilities(
+        streaming=False, partials=True, word_timings=True, grammar=False, native_rates=(16000,)
+    )
+
+    def __init__(self, model_path: Path, options: WhisperOptions | None = None) -> None:
+        from faster_whisper import WhisperModel
+        from faster_whisper.tokenizer import Tokenizer
+
+        self.options = options or WhisperOptions.from_env()
+        self.model = str(model_path)
+        try:
+            self._model = WhisperModel(
+                str(model_path),
+                device="cpu",
+                compute_type=self.options.compute_type,
+                cpu_threads=self.options.cpu_threads,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"{model_path}: cannot load Whisper model ({exc})") from None
+        self._tok = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language="nl")
+        if self.options.rerank:
+            lexicon.load()  # read the word list now, not during the first call
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._work, name="whisper-worker", daemon=True)
+        self._thread.start()
+
+    # -- public API ---------------------------------------------------------
+    def stream(self, rate: int = 16000, hints: Sequence[str] | None = None) -> Stream:
+        """A streaming view: endpointer + this recogniser."""
+        from voice.asr.segmenting import SegmentingStream
+
+        return SegmentingStream(self, rate, hints)
+
+    def submit(
+        self, audio: np.ndarray, hints: Sequence[str] | None = None, offset: float = 0.0
+    ) -> _Job:
+        """Queue one utterance (int16 or float32, 16 kHz); the job's future gets the result."""
+        if audio.dtype == np.int16:
+            audio = audio.astype(np.float32) / 32768.0
+        job = _Job(np.asarray(audio, dtype=np.float32), tuple(hints or ()), offset)
+        self._queue.put(job)
+        return job
+
+    def decode(self, audio: np.ndarray, hints: Sequence[str] | None = None) -> RecognitionResult:
+        """Recognise one utterance and wait for the result."""
+        return self.submit(audio, hints).future.result()
+
+    def close(self) -> None:
+        """Stop the worker thread."""
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    # -- worker -------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            batch = [job]
+            while len(batch) < self.options.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                batch.append(nxt)
+            for j in batch:
+                if j.cancelled:
+                    j.future.cancel()
+            batch = [j for j in batch if not j.cancelled]
+            if not batch:
+                continue
+            try:
+                results = self._run(batch)
+            except Exception as exc:  # keep serving other calls
+                log.exception("whisper batch failed")
+                for j in batch:
+                    j.future.set_exception(exc)
+                continue
+            for j, r in zip(batch, results, strict=True):
+                j.future.set_result(r)
+
+    def _window(self, n_frames: int) -> int:
+        o = self.options
+        want = n_frames + int(o.pad_s * _FRAMES_PER_S)
+        want = max(want, int(o.window_s * _FRAMES_PER_S))
+        return min(_MAX_FRAMES, math.ceil(want / 100) * 100)
+
+    def _features(self, batch: list[_Job]) -> tuple[np.ndarray, list[int]]:
+        fe = self._model.feature_extractor
+        feats = [fe(j.audio[: 30 * 16000])[:, :-1] for j in batch]
+        lengths = [f.shape[1] for f in feats]
+        width = max(self._window(n) for n in lengths)
+        stacked = np.zeros((len(feats), feats[0].shape[0], width), dtype=np.float32)
+        for i, f in enumerate(feats):
+            # Pad with the log-mel floor (what silence looks like to Whisper), or zeros.
+            if self.options.pad_floor:
+                stacked[i] = f.min()
+            stacked[i, :, : min(width, f.shape[1])] = f[:, :width]
+        return stacked, lengths
+
+    def _prompt(self, hints: tuple[str, ...]) -> list[int]:
+        hotwords = ", ".join(hints) if hints else None
+        prev = (
+            self._tok.encode(" " + self.options.initial_prompt)
+            if self.options.initial_prompt
+            else []
+        )
+        return self._model.get_prompt(self._tok, prev, without_timestamps=True, hotwords=hotwords)
+
+    def _run(self, batch: list[_Job]) -> list[RecognitionResult]:
+        import ctranslate2
+
+        feats, lengths = self._features(batch)
+        encoded = self._model.model.encode(ctranslate2.StorageView.from_array(feats))
+        prompts = [self._prompt(j.hints) for j in batch]
+        outs = self._generate(encoded, prompts, [j.hints for j in batch])
+        texts, keep = [], []
+        for (tokens, avg_lp, no_speech), hints in zip(outs, [j.hints for j in batch], strict=True):
+            o = self.options
+            silent = no_speech > o.no_speech_threshold and avg_lp < o.log_prob_threshold
+            text = "" if silent else self._tok.decode(tokens).strip()
+            if text and self.options.rerank:
+                text = lexicon.correct(text, lexicon.load(), hints)
+            texts.append(text)
+            keep.append([t for t in tokens if t < self._tok.eot] if text else [])
+        words = self._words(encoded, keep, lengths, [j.offset for j in batch])
+        return [
+            RecognitionResult(
+                text=text,
+                is_final=True,
+                confidence=round(float(math.exp(out[1])), 3) if text else None,
+                words=w,
+                start=job.offset,
+                end=job.offset + len(job.audio) / 16000,
+            )
+            for job, text, out, w in zip(batch, texts, outs, words, strict=True)
+        ]
+
+    def _generate(
+        self, encoded, prompts: list[list[int]], hints: list[tuple[str, ...]]
+    ) -> list[tuple[list[int], float, float]]:
+        """Decode the batch, retrying items that look like hallucinations at higher temperature."""
+        o = self.options
+        out: list[tuple[list[int], float, float] | None] = [None] * len(prompts)
+        todo = list(range(len(prompts)))
+        for t_i, temp in enumerate(o.temperatures):
+            if not todo:
+                break
+            enc = encoded if len(todo) == len(prompts) else _select(encoded, todo)
+            res = self._model.model.generate(
+                enc,
+                [prompts[i] for i in todo],
+                beam_size=o.beam_size if temp == 0 else 1,
+                num_hypotheses=o.beam_size if temp == 0 and o.rerank else 1,
+                sampling_temperature=max(temp, 1e-6) if temp > 0 else 1.0,
+                sampling_topk=0 if temp > 0 else 1,
+                max_length=min(448, 224),
+                suppress_blank=True,
+                suppress_tokens=[-1],
+                return_scores=True,
+                return_no_speech_prob=True,
+            )
+            retry = []
+            last = t_i == len(o.temperatures) - 1
+            for i, r in zip(todo, res, strict=True):
+                k = self._choose(r, hints[i]) if temp == 0 else 0
+                tokens = r.sequences_ids[k]
+                n = len(tokens)
+                avg_lp = r.scores[k] * n / (n + 1) if n else r.scores[k]
+                cand = (tokens, float(avg_lp), float(r.no_speech_prob))
+                bad = _compression(self._tok.decode(tokens)) > o.compression_ratio_threshold or (
+                    avg_lp < o.log_prob_threshold and r.no_speech_prob < o.no_speech_threshold
+                )
+                prev = out[i]
+                if prev is None or cand[1] > prev[1]:
+                    out[i] = cand
+                if bad and not last:
+                    retry.append(i)
+            todo = retry
+        return [o_ for o_ in out if o_ is not None]
+
+    def _choose(self, result, hints: tuple[str, ...]) -> int:
+        """Pick among the beam's hypotheses with the Dutch word list."""
+        if not self.options.rerank or len(result.sequences_ids) < 2:
+            return 0
+        texts = [self._tok.decode(ids) for ids in result.sequences_ids]
+        return lexicon.rerank(
+            list(zip(texts, result.scores, strict=True)),
+            lexicon.load(),
+            hints,
+            margin=self.options.rerank_margin,
+        )
+
+    def _words(
+        self, encoded, tokens: list[list[int]], n_frames: list[int], offsets: list[float]
+    ) -> list[list[Word]]:
+        """Word timings and probabilities from the cross-attention alignment."""
+        empty: list[list[Word]] = [[] for _ in tokens]
+        if not self.options.word_timestamps or not any(tokens):
+            return empty
+        try:
+            aligned = self._model.find_alignment(self._tok, tokens, encoded, n_frames)
+        except (RuntimeError, ValueError, IndexError):
+            log.debug("word alignment failed", exc_info=True)
+            return empty
+        for i, items in enumerate(aligned):
+            for w in items:
+                text = w["word"].strip()
+                if text:
+                    empty[i].append(
+                        Word(
+                            text,
+                            offsets[i] + float(w["start"]),
+                            offsets[i] + float(w["end"]),
+                            round(float(w["probability"]), 3),
+                        )
+                    )
+        return empty
+
+
+def _select(encoded, indices: list[int]):
+    import ctranslate2
+
+    arr = np.asarray(encoded)[indices]
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(arr))
+
+
+def _compression(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / max(1, len(zlib.compress(data))) if data else 0.0

@@ -1,0 +1,64 @@
+"""pyttsx3 on the espeak-ng driver with a Dutch voice."""
+
+import contextlib
+import io
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from voice.errors import VoiceError
+from voice.tts.base import Synthesizer, VoiceSettings
+
+# pyttsx3's espeak driver is not thread-safe: one synthesis at a time per process.
+_LOCK = threading.Lock()
+
+
+class Pyttsx3Synthesizer(Synthesizer):
+    """Dutch speech through pyttsx3 + espeak-ng (22.05 kHz native)."""
+
+    name = "pyttsx3-espeak"
+    native_rate = 22050
+
+    def __init__(self) -> None:
+        try:
+            import pyttsx3
+
+            with contextlib.redirect_stdout(io.StringIO()):
+                self._engine = pyttsx3.init("espeak")
+        except (ImportError, RuntimeError, OSError) as exc:
+            raise VoiceError(
+                f"cannot start espeak-ng through pyttsx3 ({exc}); "
+                "install it with: apt-get install espeak-ng libespeak-ng1"
+            ) from None
+        self._voices = {v.id.split("/")[-1]: v.id for v in self._engine.getProperty("voices")}
+
+    def voice_id(self, settings: VoiceSettings) -> str:
+        """The espeak voice id for ``settings`` (language voice plus optional variant)."""
+        base = self._voices.get(settings.voice)
+        if base is None:
+            raise VoiceError(f"espeak-ng has no voice {settings.voice!r}")
+        return f"{base}+{settings.variant}" if settings.variant else base
+
+    def synthesize(self, text: str, settings: VoiceSettings) -> np.ndarray:
+        """Speak one sentence; returns int16 PCM at 22.05 kHz."""
+        if not text.strip():
+            return np.zeros(0, dtype=np.int16)
+        with _LOCK, tempfile.TemporaryDirectory(prefix="loket-tts-") as tmp:
+            out = Path(tmp) / "say.wav"
+            e = self._engine
+            e.setProperty("voice", self.voice_id(settings))
+            e.setProperty("rate", settings.wpm)
+            e.setProperty("pitch", settings.pitch)
+            e.setProperty("volume", settings.volume)
+            with contextlib.redirect_stdout(io.StringIO()):
+                e.save_to_file(text, str(out))
+                e.runAndWait()
+            if not out.exists():
+                raise VoiceError("espeak-ng produced no audio")
+            data, rate = sf.read(str(out), dtype="int16", always_2d=True)
+        if rate != self.native_rate:
+            self.native_rate = rate
+        return data[:, 0].copy()

@@ -1,0 +1,79 @@
+"""Word error rate with a Dutch text normalisation applied to both sides.
+
+Both reference and hypothesis are lower-cased, stripped of punctuation and
+emphasis accents (é -> e; the trema stays), hyphenated compounds are joined
+(e-mail -> email), and numbers are written as Dutch
+words, so "3" and "drie" or "'s morgens" and "smorgens" count as the same.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import jiwer
+from num2words import num2words
+
+_EMPHASIS = {"\u0301", "\u0300"}  # combining acute / grave
+_SYMBOLS = {"%": " procent ", "€": " euro ", "&": " en ", "+": " plus "}
+
+
+def _strip_emphasis(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _EMPHASIS))
+
+
+def _number(match: re.Match) -> str:
+    whole, frac = match.group(1), match.group(2)
+    words = num2words(int(whole.replace(".", "")), lang="nl")
+    if frac:
+        words += " komma " + num2words(int(frac), lang="nl")
+    return f" {words} "
+
+
+def normalize(text: str) -> str:
+    """Normalise Dutch text for comparison (see module docstring)."""
+    t = _strip_emphasis(text.lower())
+    for sym, word in _SYMBOLS.items():
+        t = t.replace(sym, word)
+    t = re.sub(r"(\d+(?:\.\d{3})*)(?:,(\d+))?", _number, t)
+    t = re.sub(r"(?<!\w)[’'`]s[\s-]+(?=\w)", "s", t)  # 's morgens -> smorgens
+    t = re.sub(r"[’'`]", "", t)
+    t = re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", "", t)  # e-mail -> email, as compounds join
+    t = re.sub(r"[^\w\s]|_", " ", t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+@dataclass(slots=True)
+class Score:
+    """Edit counts over a set of utterances."""
+
+    words: int = 0
+    errors: int = 0
+    substitutions: int = 0
+    deletions: int = 0
+    insertions: int = 0
+
+    @property
+    def wer(self) -> float:
+        """Errors per reference word (0.0 for an empty reference set)."""
+        return self.errors / self.words if self.words else 0.0
+
+    def add(self, reference: str, hypothesis: str) -> "Score":
+        """Score one pair of texts, add it to the totals and return that pair's score."""
+        ref, hyp = normalize(reference), normalize(hypothesis)
+        one = Score(words=len(ref.split()))
+        if not ref:
+            one.insertions = len(hyp.split())
+        elif not hyp:
+            one.deletions = one.words
+        else:
+            m = jiwer.process_words(ref, hyp)
+            one.substitutions, one.deletions, one.insertions = (
+                m.substitutions,
+                m.deletions,
+                m.insertions,
+            )
+        one.errors = one.substitutions + one.deletions + one.insertions
+        for f in ("words", "errors", "substitutions", "deletions", "insertions"):
+            setattr(self, f, getattr(self, f) + getattr(one, f))
+        return one
