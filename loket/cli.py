@@ -26,6 +26,9 @@ app.add_typer(voice_cmds.models_app, name="models")
 app.command("transcribe")(voice_cmds.transcribe)
 app.command("say")(voice_cmds.say)
 eval_app.command("asr")(voice_cmds.eval_asr)
+bench_app = typer.Typer(help="Speed benchmarks.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+bench_app.command("asr")(voice_cmds.bench_asr)
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 

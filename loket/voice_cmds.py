@@ -106,8 +106,8 @@ def eval_asr(
         return
     out.print(
         f"WER {report.score.wer:.2%} ({report.score.errors}/{report.score.words} words, "
-        f"{len(report.files)} files)  RTF {report.rtf:.3f}  engine {rec.name}  model {rec.model}"
-        + ("  [phone]" if phone else ""),
+        f"{len(report.files)} files)  RTF {report.rtf:.3f}  median {report.median_seconds:.2f} s "
+        f"per file  engine {rec.name}  model {rec.model}" + ("  [phone]" if phone else ""),
         markup=False,
     )
 
@@ -173,3 +173,42 @@ def models_path(
     name, path = engines.resolve(engine, model)
     out.print(f"{name}\t{path}", markup=False)
     out.print(f"cache\t{models.models_dir()}", markup=False)
+
+
+def bench_asr(
+    manifest: Annotated[
+        Path, typer.Argument(help="TSV with a 'file' column (default: the caller fixtures)")
+    ] = Path("audio_fixtures/manifest.tsv"),
+    concurrency: Annotated[int, typer.Option("--concurrency", "-n", help="callers at once")] = 1,
+    files: Annotated[int, typer.Option(help="recordings per caller")] = 10,
+    speculative: Annotated[
+        bool, typer.Option(help="decode at pauses, before the turn is over")
+    ] = True,
+    model: ModelOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Delay from end of turn to final transcript, N callers streaming in real time."""
+    from voice import bench, evaluate
+    from voice.asr import engines
+    from voice.asr.whisper_asr import WhisperRecognizer
+
+    if not 1 <= concurrency <= 64:
+        raise VoiceError("--concurrency must be between 1 and 64")
+    items = [i for i in evaluate.read_manifest(manifest) if i.transcript][:files]
+    if not items:
+        raise AudioError(f"{manifest}: no recordings with speech to stream")
+    rec = engines.load("whisper", model)
+    if not isinstance(rec, WhisperRecognizer):
+        raise VoiceError(
+            "the streaming benchmark measures the Whisper engine; give a Whisper --model"
+        )
+    report = bench.run(rec, [i.path for i in items], concurrency, speculative).to_dict()
+    if json_out:
+        print(json.dumps(report))
+        return
+    out.print(
+        f"{report['concurrency']} caller(s), {report['utterances']} turns, speculative "
+        f"{'on' if speculative else 'off'}: end of turn -> transcript p50 "
+        f"{report['delay_p50_s']} s, p95 {report['delay_p95_s']} s",
+        markup=False,
+    )

@@ -1,6 +1,7 @@
 """Recognition benchmark over a manifest of recordings (``loket eval asr``)."""
 
 import csv
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -53,11 +54,17 @@ class Report:
         """Processing time divided by audio duration."""
         return self.seconds / self.audio_seconds if self.audio_seconds else 0.0
 
+    @property
+    def median_seconds(self) -> float:
+        """Median recognition time per file."""
+        return statistics.median(f.seconds for f in self.files) if self.files else 0.0
+
     def to_dict(self) -> dict:
         """The ``--json`` object."""
         return {
             "wer": round(self.score.wer, 4),
             "rtf": round(self.rtf, 4),
+            "median_seconds": round(self.median_seconds, 3),
             "files": len(self.files),
             "words": self.score.words,
             "errors": self.score.errors,

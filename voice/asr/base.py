@@ -124,7 +124,7 @@ def join_finals(finals: Sequence[RecognitionResult]) -> RecognitionResult:
     confs = [
         (f.confidence, max(1, len(f.text.split()))) for f in finals if f.confidence is not None
     ]
-    conf = sum(c * n for c, n in confs) / sum(n for _, n in confs) if confs else None
+    conf = round(sum(c * n for c, n in confs) / sum(n for _, n in confs), 3) if confs else None
     return RecognitionResult(
         text=" ".join(f.text.strip() for f in finals),
         is_final=True,

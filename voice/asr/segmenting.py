@@ -7,6 +7,7 @@ on, the speculative job is cancelled.
 """
 
 import contextlib
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,7 @@ class SegmentingStream(Stream):
         rate: int = SAMPLE_RATE,
         hints: Sequence[str] | None = None,
         config: EndpointerConfig | None = None,
+        speculative: bool = True,
     ) -> None:
         if rate not in (8000, 16000):
             raise ValueError(f"unsupported stream rate {rate} Hz (use 8000 or 16000)")
@@ -43,6 +45,9 @@ class SegmentingStream(Stream):
         self._rec = recognizer
         self._hints = tuple(hints or ())
         self._config = config
+        self.speculative = speculative
+        # Set to a list to record (end-of-turn time, job) pairs, for benchmarks.
+        self.timings: list[tuple[float, _Job]] | None = None
         self._up = StreamResampler(rate, SAMPLE_RATE)
         self.endpointer = Endpointer(SAMPLE_RATE, config)
         self._speculative: tuple[int, _Job] | None = None
@@ -57,7 +62,7 @@ class SegmentingStream(Stream):
         """Feed audio; never waits for the recogniser."""
         out: list[RecognitionResult] = []
         for ev in self.endpointer.feed(self._up.process(pcm)):
-            if isinstance(ev, PauseStarted):
+            if isinstance(ev, PauseStarted) and self.speculative:
                 self._cancel_speculative()
                 self._speculative = (len(ev.audio), self._submit(ev.audio))
             elif isinstance(ev, SpeechResumed):
@@ -111,6 +116,8 @@ class SegmentingStream(Stream):
                 spec[1].cancelled = True
             job = self._rec.submit(ev.audio, self._hints, offset=ev.start)
         self._pending.append(job)
+        if self.timings is not None:
+            self.timings.append((time.perf_counter(), job))
 
     def _cancel_speculative(self) -> None:
         if self._speculative is not None:

@@ -16,6 +16,7 @@ import math
 import os
 import queue
 import threading
+import time
 import zlib
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -76,6 +77,7 @@ class _Job:
     offset: float
     future: Future = field(default_factory=Future)
     cancelled: bool = False
+    done_at: float = 0.0
 
 
 class WhisperRecognizer(Recognizer):
@@ -129,6 +131,14 @@ class WhisperRecognizer(Recognizer):
         """Recognise one utterance and wait for the result."""
         return self.submit(audio, hints).future.result()
 
+    async def decode_async(
+        self, audio: np.ndarray, hints: Sequence[str] | None = None
+    ) -> RecognitionResult:
+        """Recognise one utterance without blocking the event loop."""
+        import asyncio
+
+        return await asyncio.wrap_future(self.submit(audio, hints).future)
+
     def close(self) -> None:
         """Stop the worker thread."""
         self._queue.put(None)
@@ -163,7 +173,9 @@ class WhisperRecognizer(Recognizer):
                 for j in batch:
                     j.future.set_exception(exc)
                 continue
+            now = time.perf_counter()
             for j, r in zip(batch, results, strict=True):
+                j.done_at = now
                 j.future.set_result(r)
 
     def _window(self, n_frames: int) -> int:

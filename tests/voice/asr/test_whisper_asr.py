@@ -99,3 +99,61 @@ def test_phone_channel_still_recognised(whisper, nl_dev):
     one = Score().add(row["transcript"], whisper.transcribe(pcm).text)
     assert one.errors <= max(2, one.words // 2)
     assert np.abs(pcm).max() > 1000
+
+
+def _pause_time(pcm, rate: int) -> float:
+    """When the endpointer first sees the caller pause in this recording."""
+    from voice.vad.endpointer import Endpointer, PauseStarted
+
+    ep = Endpointer(rate)
+    return next(e.time for e in ep.feed(pcm) if isinstance(e, PauseStarted))
+
+
+def test_speculative_decode_at_pause_becomes_the_final(whisper):
+    pcm = audio.load(FIXTURES / "ja_01.wav", 8000)
+    stream = whisper.stream(rate=8000)
+    stream.timings = []
+    cut = 0
+    while stream._speculative is None and cut < len(pcm):  # up to the caller's first pause
+        stream.feed(pcm[cut : cut + 160])
+        cut += 160
+    assert stream._speculative is not None
+    spec_job = stream._speculative[1]
+    stream.feed(pcm[cut:])
+    finals = stream.finish()
+    assert len(stream.timings) == 1 and stream.timings[0][1] is spec_job
+    assert finals and finals[0].text == spec_job.future.result().text
+
+
+def test_speech_after_a_pause_discards_the_speculative_decode(whisper):
+    pcm = audio.load(FIXTURES / "ja_02.wav", 16000)
+    stream = whisper.stream()
+    stream.feed(pcm[: int((_pause_time(pcm, 16000) + 0.1) * 16000)])  # 0.3 s of silence
+    spec = stream._speculative
+    assert spec is not None
+    stream.feed(pcm[int(0.55 * 16000) :])  # the caller goes on before the turn is over
+    assert spec[1].cancelled
+
+
+def test_decode_async_does_not_block_the_loop(whisper):
+    import asyncio
+
+    pcm = audio.load(FIXTURES / "nee_01.wav")
+
+    async def main() -> tuple[str, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        t = asyncio.create_task(ticker())
+        result = await whisper.decode_async(pcm)
+        t.cancel()
+        return result.text, ticks
+
+    text, ticks = asyncio.run(main())
+    assert "nee" in normalize(text).split()
+    assert ticks >= 5  # the loop kept running while the worker decoded
