@@ -52,7 +52,7 @@ class SegmentingStream(Stream):
         self.endpointer = Endpointer(SAMPLE_RATE, config)
         self._speculative: tuple[int, _Job] | None = None
         self._pending: list[_Job] = []
-        self._partial_sent: set[int] = set()
+        self._partial_shown: _Job | None = None
 
     def set_hints(self, phrases: Sequence[str] | None) -> None:
         """Expected phrases become Whisper hotwords for the next utterances."""
@@ -127,8 +127,8 @@ class SegmentingStream(Stream):
     def _ready(self) -> list[RecognitionResult]:
         out: list[RecognitionResult] = []
         spec = self._speculative
-        if spec and spec[1].future.done() and id(spec[1]) not in self._partial_sent:
-            self._partial_sent.add(id(spec[1]))
+        if spec and spec[1].future.done() and spec[1] is not self._partial_shown:
+            self._partial_shown = spec[1]
             r = spec[1].future.result()
             if r.text:
                 out.append(RecognitionResult(r.text, False, r.confidence, r.words, r.start, r.end))

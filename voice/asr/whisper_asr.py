@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 _FRAMES_PER_S = 100
 _MAX_FRAMES = 3000
+# Tokens per utterance: far more than 15 s of speech needs, half Whisper's 448 limit.
+_MAX_TOKENS = 224
 
 
 @dataclass(slots=True)
@@ -253,7 +255,7 @@ class WhisperRecognizer(Recognizer):
                 num_hypotheses=o.beam_size if temp == 0 and o.rerank else 1,
                 sampling_temperature=max(temp, 1e-6) if temp > 0 else 1.0,
                 sampling_topk=0 if temp > 0 else 1,
-                max_length=min(448, 224),
+                max_length=_MAX_TOKENS,
                 suppress_blank=True,
                 suppress_tokens=[-1],
                 return_scores=True,
