@@ -1,0 +1,1 @@
+"""Dialogue core: text in, text out. Knows nothing about audio or telephony."""

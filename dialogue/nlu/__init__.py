@@ -1,0 +1,1 @@
+"""Understanding Dutch utterances: intents, entities and privacy redaction."""
