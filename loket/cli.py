@@ -11,7 +11,8 @@ import sys
 import typer
 from rich.console import Console
 
-from loket import voice_cmds
+from dialogue.errors import DialogueError
+from loket import dialogue_cmds, upl_cmd, voice_cmds
 from voice.errors import VoiceError
 
 app = typer.Typer(
@@ -29,6 +30,11 @@ eval_app.command("asr")(voice_cmds.eval_asr)
 bench_app = typer.Typer(help="Speed benchmarks.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 bench_app.command("asr")(voice_cmds.bench_asr)
+app.add_typer(dialogue_cmds.content_app, name="content")
+dialogue_cmds.content_app.command("import-upl")(upl_cmd.import_upl)
+app.command("understand")(dialogue_cmds.understand)
+app.command("chat")(dialogue_cmds.chat)
+eval_app.command("nlu")(dialogue_cmds.eval_nlu)
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -40,8 +46,10 @@ def main() -> None:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        app(standalone_mode=False)
-    except VoiceError as exc:
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except (VoiceError, DialogueError) as exc:
         err.print(f"error: {exc}", markup=False)
         sys.exit(2)
     except KeyboardInterrupt:
@@ -52,12 +60,14 @@ def main() -> None:
     except Exception as exc:  # the contract: no traceback
         import click
 
-        if isinstance(exc, click.exceptions.Exit):
+        # Newer Typer vendors its own copy of click: accept both.
+        vendored = getattr(getattr(typer, "_click", None), "exceptions", click.exceptions)
+        if isinstance(exc, click.exceptions.Exit | typer.Exit):
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, click.ClickException | vendored.ClickException):
             exc.show()
             sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, click.exceptions.Abort | typer.Abort):
             sys.exit(130)
         if os.environ.get("LOKET_DEBUG"):
             raise

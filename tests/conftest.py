@@ -38,6 +38,9 @@ def whisper():
 def _isolated_tts_cache(tmp_path_factory, monkeypatch):
     # Tests never read or pollute the user's synthesis cache.
     monkeypatch.setenv("LOKET_TTS_CACHE", str(tmp_path_factory.getbasetemp() / "tts-cache"))
+    # Nor the trained-intent-model cache or the data directory.
+    monkeypatch.setenv("LOKET_CACHE", str(tmp_path_factory.getbasetemp() / "nlu-cache"))
+    monkeypatch.setenv("LOKET_DATA", str(tmp_path_factory.getbasetemp() / "data"))
 
 
 def heard(keyword: str, text: str) -> bool:

@@ -1,0 +1,496 @@
+"""The dialogue core: ``respond(session, user_turn) -> bot_turn`` for every channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from dialogue import aspects, escalation
+from dialogue.content.loader import Content
+from dialogue.content.schema import Slot, Topic
+from dialogue.content.texts import MunicipalContent
+from dialogue.errors import DialogueError
+from dialogue.expect import expect_for
+from dialogue.intents import TOPICS
+from dialogue.nlu.redact import redact
+from dialogue.nlu.understand import Understander, Understanding
+from dialogue.slots import slot_value
+from dialogue.state import Pending, Session, SessionStore
+from dialogue.turns import Action, BotTurn, Line, UserTurn
+
+log = logging.getLogger(__name__)
+
+YES_NO = {"followup", "anything_else", "offer_callback", "offer_person", "confirm"}
+CLOSE = 0.20  # two topics this close → ask which one
+SWITCH = 0.75  # a confident new intent overrides a pending slot question
+
+
+class Dialogue:
+    """One per process; sessions live in the store, so any worker can take any turn."""
+
+    def __init__(self, content: Content, understander: Understander | None = None,
+                 store: SessionStore | None = None, max_misses: int = 2,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.content = content
+        self.nlu = understander or Understander(content)
+        self.store = store or SessionStore(":memory:")
+        self.max_misses = max_misses
+        self._clock = clock or (lambda: dt.datetime.now(ZoneInfo("Europe/Amsterdam")))
+
+    # -- sessions ---------------------------------------------------------------
+
+    def start(self, session_id: str, municipality: str | None = None,
+              caller: str | None = None, at: dt.datetime | None = None) -> BotTurn:
+        """Open a session and return the greeting."""
+        pack = self.content.get(municipality) if municipality else self.content.default
+        session = Session(id=session_id, municipality=pack.slug, caller=caller)
+        turn = self._say(session, pack, pack.prompt("greeting"), at or self._clock())
+        self.store.put(session)
+        return turn
+
+    def session(self, session_id: str) -> Session:
+        session = self.store.get(session_id)
+        if session is None:
+            raise DialogueError(f"unknown session {session_id!r}")
+        return session
+
+    def respond(self, session: Session | str, turn: UserTurn) -> BotTurn:
+        """Take one caller turn and decide what Loket says and does next."""
+        s = self.session(session) if isinstance(session, str) else session
+        pack = self.content.get(s.municipality)
+        now = turn.at or self._clock()
+        if turn.heard is not None:
+            self._cut_off(s, turn.heard)
+        said = turn.text.strip() if turn.text else ""
+        if turn.dtmf:
+            said = f"{said} [toetsen {turn.dtmf}]".strip()
+        line = Line("caller", said, now.isoformat(timespec="seconds"),
+                    confidence=turn.confidence)
+        s.transcript.append(line)
+        log.info("session %s caller: %s", s.id, redact(said))
+        if s.ended:
+            bot = self._say(s, pack, pack.prompt("goodbye"), now, end=True)
+        else:
+            bot = _Turn(self, s, pack, turn, now, line).run()
+        self.store.put(s)
+        return bot
+
+    # -- output -----------------------------------------------------------------
+
+    def _say(self, s: Session, pack: MunicipalContent, spoken: str, now: dt.datetime,
+             text: str | None = None, pending: Pending | None = None,
+             actions: list[Action] | None = None, end: bool = False,
+             intent: str | None = None, confidence: float | None = None) -> BotTurn:
+        s.pending = pending
+        s.last_spoken, s.last_text = spoken, text or spoken
+        s.ended = s.ended or end
+        s.transcript.append(Line("loket", spoken, now.isoformat(timespec="seconds")))
+        log.info("session %s loket: %s", s.id, redact(spoken))
+        return BotTurn(spoken=spoken, text=text or spoken, intent=intent,
+                       confidence=confidence, expect=expect_for(pending, pack),
+                       actions=actions or [], end=end)
+
+    def _cut_off(self, s: Session, heard: str) -> None:
+        """The caller interrupted: keep only what they heard; unheard questions lapse."""
+        last = next((ln for ln in reversed(s.transcript) if ln.role == "loket"), None)
+        if last is None:
+            return
+        last.cut_off = True
+        last.text = heard.strip()
+        question = (s.last_spoken or "").rsplit(". ", 1)[-1].strip()
+        if s.pending and s.pending.kind in YES_NO and question and question not in heard:
+            s.pending = None
+
+
+class _Turn:
+    """One caller turn being handled; holds the pieces every handler needs."""
+
+    def __init__(self, dialogue: Dialogue, s: Session, pack: MunicipalContent,
+                 turn: UserTurn, now: dt.datetime, line: Line) -> None:
+        self.d, self.s, self.pack, self.turn, self.now, self.line = (
+            dialogue, s, pack, turn, now, line)
+        self.u: Understanding | None = None
+
+    def say(self, spoken: str, **kw) -> BotTurn:
+        u = self.u
+        kw.setdefault("intent", u.intent if u else None)
+        kw.setdefault("confidence", u.confidence if u else None)
+        return self.d._say(self.s, self.pack, spoken, self.now, **kw)
+
+    # -- entry --------------------------------------------------------------------
+
+    def run(self) -> BotTurn:
+        s, turn = self.s, self.turn
+        digits = (turn.dtmf or "").strip()
+        if digits:
+            return self.dtmf(digits)
+        self.u = u = self.d.nlu.understand(turn.text or "", turn.alternatives)
+        self.line.intent, self.line.confidence = u.intent, round(u.confidence, 3)
+        if u.safety is not None:
+            return self.sensitive()
+        pending = s.pending
+        if pending is not None:
+            handled = self.pending(pending)
+            if handled is not None:
+                return handled
+        return self.intent()
+
+    # -- pending questions ---------------------------------------------------------
+
+    def yes_no(self) -> str | None:
+        u = self.u
+        if u is None:
+            return None
+        answer = u.entity("yesno")
+        if answer is not None:
+            return answer.value
+        if u.intent == "bevestigen":
+            return "ja"
+        if u.intent == "ontkennen":
+            return "nee"
+        return None
+
+    def pending(self, p: Pending) -> BotTurn | None:
+        u = self.u
+        assert u is not None
+        if u.intent == "herhalen":
+            return None
+        if u.intent == "medewerker" or (u.intent == "afscheid" and p.kind != "callback"):
+            return None
+        if p.kind == "slot":
+            return self.slot_answer(p)
+        if p.kind == "callback":
+            return self.callback_answer(p)
+        if p.kind == "clarify":
+            ranked = dict(u.alternatives)
+            a, b = p.options
+            if u.intent in (a, b) or max(ranked.get(a, 0), ranked.get(b, 0)) >= 0.15:
+                return self.topic(a if ranked.get(a, 0) >= ranked.get(b, 0) else b)
+            return None
+        answer = self.yes_no()
+        if answer is None:
+            return None
+        if p.kind == "confirm":
+            return self.confirm_answer(p, answer == "ja")
+        if answer == "nee":
+            if p.kind == "anything_else":
+                return self.goodbye()
+            return self.say(self.pack.prompt("greeting_again"),
+                            pending=Pending("anything_else"))
+        if p.kind == "followup":
+            return self.follow(p)
+        if p.kind == "anything_else":
+            return self.say(self.pack.prompt("ask"))
+        if p.kind == "offer_callback":
+            return self.callback_start(p.reason or "asked")
+        if p.kind == "offer_person":
+            return self.escalate(p.reason or "sensitive")
+        return None
+
+    def follow(self, p: Pending) -> BotTurn:
+        target = p.value or ""
+        topic = self.pack.topics.get(p.topic or "")
+        if target == "medewerker":
+            return self.escalate("asked")
+        if target in TOPICS:
+            return self.topic(target)
+        if topic is not None:
+            return self.fact(topic, target)
+        return self.say(self.pack.prompt("ask"))
+
+    # -- slots ------------------------------------------------------------------------
+
+    def current_slot(self, p: Pending) -> tuple[Topic, Slot] | None:
+        topic = self.pack.topics.get(p.topic or "")
+        if topic is None:
+            return None
+        slot = next((x for x in topic.slots if x.name == p.slot), None)
+        return (topic, slot) if slot else None
+
+    def slot_answer(self, p: Pending, value: str | None = None) -> BotTurn | None:
+        found = self.current_slot(p)
+        if found is None:
+            return None
+        topic, slot = found
+        if value is None:
+            u = self.u
+            if u is not None and u.intent not in TOPICS and u.intent in {
+                    "afscheid", "medewerker"} and u.confidence >= SWITCH:
+                return None
+            value = slot_value(slot, self.turn.text, self.s.slots, u)
+        if value is None:
+            u = self.u
+            if u is not None and u.confidence >= SWITCH and u.intent in TOPICS \
+                    and u.intent != topic.id:
+                return None  # the caller moved on to something else
+            self.s.misses += 1
+            if self.s.misses >= self.d.max_misses + 1:
+                return self.escalate("not_understood")
+            return self.say(self.pack.prompt("slot_retry", prompt=slot.prompt),
+                            pending=p)
+        self.s.misses = 0
+        if slot.confirm:
+            return self.say(self.pack.prompt("confirm_slot", value=spoken_value(slot, value)),
+                            pending=Pending("confirm", topic.id, slot.name, value=value))
+        self.s.slots[slot.name] = value
+        return self.next_slot(topic)
+
+    def confirm_answer(self, p: Pending, yes: bool) -> BotTurn:
+        found = self.current_slot(p)
+        if found is None:
+            return self.say(self.pack.prompt("ask"))
+        topic, slot = found
+        if yes and p.value:
+            self.s.slots[slot.name] = p.value
+            return self.next_slot(topic)
+        return self.say(slot.prompt, pending=Pending("slot", topic.id, slot.name))
+
+    def next_slot(self, topic: Topic) -> BotTurn:
+        for slot in topic.slots:
+            if slot.name not in self.s.slots:
+                return self.say(self.pack.fill(slot.prompt),
+                                pending=Pending("slot", topic.id, slot.name))
+        return self.slots_done(topic)
+
+    def slots_done(self, topic: Topic) -> BotTurn:
+        assert topic.done is not None
+        values = {k: v for k, v in self.s.slots.items()}
+        postcode = values.get("postcode", "")
+        days = self.pack.waste_days(postcode) if postcode else None
+        extra = dict(values, ophaaldagen=days or self.pack.fill(
+            "Voor dit adres heb ik de ophaaldagen niet. Bel {telefoon}."))
+        spoken = self.pack.fill(topic.done.spoken, **extra)
+        text = self.pack.fill(topic.done.text, **extra)
+        data = {k: v for k, v in values.items()}
+        self.s.slots = {}
+        if topic.id == "melding_openbare_ruimte":
+            record = escalation.handover(self.s, self.pack, "melding", self.now, data)
+            return self.say(f"{spoken} {self.pack.prompt('greeting_again')}", text=text,
+                            pending=Pending("anything_else"),
+                            actions=[Action("record", record)])
+        if not topic.automatable:
+            return self.escalate("not_automatable", lead=spoken, data=data)
+        return self.say(f"{spoken} {self.pack.prompt('greeting_again')}", text=text,
+                        pending=Pending("anything_else"))
+
+    # -- intents ----------------------------------------------------------------------
+
+    def intent(self) -> BotTurn:
+        u = self.u
+        assert u is not None
+        s, pack = self.s, self.pack
+        aspect = aspects.aspect_of(u.text)
+        if aspect and s.topic and aspects.is_short_followup(u.text) and (
+            u.intent not in TOPICS or u.intent == s.topic or u.confidence < 0.6
+        ):
+            s.misses = 0
+            return self.fact(pack.topics[s.topic], aspect)
+        if u.intent in TOPICS:
+            s.misses = 0
+            close = self.close_topics()
+            if close:
+                a, b = close
+                return self.say(
+                    pack.prompt("clarify", a=pack.topics[a].title, b=pack.topics[b].title),
+                    pending=Pending("clarify", options=[a, b]))
+            if aspect and aspect != "afspraak" and pack.enabled(u.intent):
+                s.topic = u.intent
+                return self.fact(pack.topics[u.intent], aspect)
+            return self.topic(u.intent)
+        handler = getattr(self, f"on_{u.intent}", None)
+        if handler is None:
+            return self.not_understood()
+        if u.intent != "onbekend":
+            s.misses = 0
+        return handler()
+
+    def close_topics(self) -> tuple[str, str] | None:
+        u = self.u
+        assert u is not None
+        (a, pa), (b, pb) = u.alternatives[0], u.alternatives[1]
+        if a in TOPICS and b in TOPICS and pb >= 0.2 and pa - pb < CLOSE:
+            return a, b
+        return None
+
+    def topic(self, topic_id: str) -> BotTurn:
+        s, pack = self.s, self.pack
+        topic = pack.topics[topic_id]
+        s.topic = topic_id
+        if not topic.enabled:
+            # Switched off here: the municipality's own answer says who does it instead.
+            lead = (pack.fill(topic.answer.spoken) if topic_id in pack.own_answers
+                    else pack.prompt("disabled"))
+            return self.say(f"{lead} {pack.prompt('greeting_again')}",
+                            pending=Pending("anything_else"), intent=topic_id)
+        spoken = pack.fill(topic.answer.spoken)
+        text = pack.fill(topic.answer.text)
+        if topic.slots:
+            s.slots = {}
+            first = topic.slots[0]
+            return self.say(f"{spoken} {pack.fill(first.prompt)}", text=f"{text}",
+                            pending=Pending("slot", topic_id, first.name), intent=topic_id)
+        if not topic.automatable:
+            return self.escalate("not_automatable", lead=spoken, text=text)
+        if topic.followup is not None:
+            return self.say(f"{spoken} {pack.fill(topic.followup.question)}", text=text,
+                            pending=Pending("followup", topic_id, value=topic.followup.on_yes),
+                            intent=topic_id)
+        return self.say(f"{spoken} {pack.prompt('greeting_again')}", text=text,
+                        pending=Pending("anything_else"), intent=topic_id)
+
+    def fact(self, topic: Topic, aspect: str) -> BotTurn:
+        value = getattr(topic.facts, aspect, None)
+        if not isinstance(value, str) or not value:
+            spoken = self.pack.prompt("no_fact")
+        else:
+            spoken = self.pack.fill(value)
+        return self.say(f"{spoken} {self.pack.prompt('greeting_again')}",
+                        pending=Pending("anything_else"), intent=topic.id)
+
+    def on_medewerker(self) -> BotTurn:
+        return self.escalate("asked")
+
+    def on_buiten_gemeente(self) -> BotTurn:
+        u = self.u
+        assert u is not None
+        if u.organisation is not None:
+            spoken = u.organisation.answer
+        else:
+            spoken = self.pack.prompt("referral_unknown")
+        return self.say(f"{spoken} {self.pack.prompt('greeting_again')}",
+                        pending=Pending("anything_else"))
+
+    def on_groet(self) -> BotTurn:
+        return self.say(self.pack.prompt("ask"))
+
+    def on_bedankt(self) -> BotTurn:
+        return self.say(self.pack.prompt("thanks"), pending=Pending("anything_else"))
+
+    def on_afscheid(self) -> BotTurn:
+        return self.goodbye()
+
+    def on_herhalen(self) -> BotTurn:
+        s = self.s
+        if not s.last_spoken or len(s.transcript) < 3:
+            return self.say(self.pack.prompt("nothing_to_repeat"), pending=s.pending)
+        return self.say(s.last_spoken, text=s.last_text, pending=s.pending)
+
+    def on_bevestigen(self) -> BotTurn:
+        return self.say(self.pack.prompt("ask"))
+
+    def on_ontkennen(self) -> BotTurn:
+        return self.say(self.pack.prompt("ask"))
+
+    def on_onbekend(self) -> BotTurn:
+        return self.not_understood()
+
+    def not_understood(self) -> BotTurn:
+        s = self.s
+        s.misses += 1
+        if s.misses >= self.d.max_misses:
+            s.misses = 0
+            return self.escalate("not_understood")
+        key = "not_understood" if s.misses == 1 else "not_understood_again"
+        return self.say(self.pack.prompt(key), pending=s.pending)
+
+    def goodbye(self) -> BotTurn:
+        return self.say(self.pack.prompt("goodbye"), actions=[Action("hangup")], end=True)
+
+    # -- escalation ---------------------------------------------------------------------
+
+    def sensitive(self) -> BotTurn:
+        u = self.u
+        assert u is not None and u.safety is not None
+        self.line.intent = f"safety:{u.safety.id}"
+        return self.say(f"{self.pack.fill(u.safety.spoken)} {self.pack.prompt('offer_person')}",
+                        text=self.pack.fill(u.safety.text),
+                        pending=Pending("offer_person", reason="sensitive"))
+
+    def escalate(self, reason: str, lead: str = "", text: str | None = None,
+                 data: dict[str, str] | None = None) -> BotTurn:
+        """To a person: a transfer in office hours, else the offer of a callback."""
+        pack = self.pack
+        prefix = f"{lead} " if lead else ""
+        if pack.office_open(self.now):
+            record = escalation.handover(self.s, pack, reason, self.now, data)
+            spoken = prefix + pack.prompt("transfer")
+            return self.say(spoken, text=(f"{text} " if text else "") + pack.prompt("transfer"),
+                            actions=[Action("transfer", record)], end=True)
+        self.s.callback = dict(data or {})
+        return self.say(prefix + pack.prompt("callback_offer"),
+                        text=(f"{text} " if text else "") + pack.prompt("callback_offer"),
+                        pending=Pending("offer_callback", reason=reason))
+
+    def callback_start(self, reason: str) -> BotTurn:
+        self.s.callback["reden"] = reason
+        return self.say(self.pack.prompt("callback_name"),
+                        pending=Pending("callback", slot="naam", reason=reason))
+
+    def callback_answer(self, p: Pending) -> BotTurn | None:
+        from dialogue.slots import callback_value
+
+        value = callback_value(p.slot or "", self.turn.text, self.u, self.s.caller)
+        if value is None:
+            prompt = self.pack.prompt(f"callback_{'name' if p.slot == 'naam' else p.slot}"
+                                      if p.slot != "telefoon" else "callback_phone")
+            return self.say(self.pack.prompt("slot_retry", prompt=prompt), pending=p)
+        return self.callback_value(p, value)
+
+    def callback_value(self, p: Pending, value: str) -> BotTurn:
+        s, pack = self.s, self.pack
+        s.callback[p.slot or "naam"] = value
+        if p.slot == "naam":
+            return self.say(pack.prompt("callback_phone"),
+                            pending=Pending("callback", slot="telefoon", reason=p.reason))
+        if p.slot == "telefoon" and not s.topic:
+            return self.say(pack.prompt("callback_question"),
+                            pending=Pending("callback", slot="vraag", reason=p.reason))
+        data = {k: v for k, v in s.callback.items() if k != "reden"}
+        if "vraag" not in data and s.topic:
+            data["vraag"] = pack.topics[s.topic].title
+        record = escalation.handover(s, pack, "callback", self.now, data,
+                                     detail=escalation.REASONS.get(p.reason or "", None),
+                                     callback=True)
+        s.callback = {}
+        spoken = pack.prompt("callback_done", wanneer=pack.office_reopens(self.now))
+        return self.say(f"{spoken} {pack.prompt('greeting_again')}",
+                        pending=Pending("anything_else"), actions=[Action("callback", record)])
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def dtmf(self, digits: str) -> BotTurn:
+        s, p = self.s, self.s.pending
+        keys = digits.rstrip("#")
+        if p is not None and p.kind == "slot":
+            found = self.current_slot(p)
+            if found and keys.isdigit():
+                _topic, slot = found
+                value = slot_value(slot, keys, s.slots, None, dtmf=True)
+                if value is not None or slot.type == "postcode":
+                    handled = self.slot_answer(p, value) if value else None
+                    if handled is not None:
+                        return handled
+                    if slot.type == "postcode" and len(keys) == 4:
+                        s.slots["_postcode_cijfers"] = keys
+                        return self.say(self.pack.prompt("postcode_letters"), pending=p)
+        if p is not None and p.kind == "callback" and p.slot == "telefoon" and len(keys) >= 10:
+            return self.callback_value(p, keys)
+        if keys == "0":
+            return self.escalate("asked")
+        if p is not None and p.kind == "clarify" and keys in {"1", "2"}:
+            return self.topic(p.options[int(keys) - 1])
+        if p is not None and p.kind in YES_NO and keys in {"1", "2"}:
+            self.u = Understanding(digits, "bevestigen" if keys == "1" else "ontkennen", 1.0)
+            handled = self.pending(p)
+            if handled is not None:
+                return handled
+        return self.say(self.pack.prompt("not_understood"), pending=p)
+
+
+def spoken_value(slot: Slot, value: str) -> str:
+    """How Loket reads a value back: postcodes and numbers spaced so they are spoken clearly."""
+    if slot.type == "postcode" and len(value) == 6:
+        return f"{value[:4]} {value[4]} {value[5]}"
+    return value

@@ -1,0 +1,168 @@
+"""Understanding one utterance: intent with confidence, entities, referral, safety."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from dialogue.content.loader import Content
+from dialogue.content.schema import Safety
+from dialogue.intents import TOPICS
+from dialogue.nlu import entities as entity_mod
+from dialogue.nlu.classifier import IntentClassifier
+from dialogue.nlu.text import normalize
+from dialogue.referral.catalogue import Catalogue
+from dialogue.referral.directory import Organisation
+from dialogue.referral.resolve import Referrer
+
+log = logging.getLogger(__name__)
+
+CONFIDENT = 0.40  # below this the top intent is not trusted: onbekend
+SAFETY_MATCH = 93  # fuzzy partial ratio for a safety phrase
+MODEL_VERSION = "1"
+
+
+@dataclass
+class Understanding:
+    text: str
+    intent: str
+    confidence: float
+    alternatives: list[tuple[str, float]] = field(default_factory=list)
+    entities: list[entity_mod.Entity] = field(default_factory=list)
+    organisation: Organisation | None = None
+    referral_reason: str | None = None
+    safety: Safety | None = None
+
+    def top(self, n: int = 3) -> list[tuple[str, float]]:
+        return self.alternatives[:n]
+
+    def entity(self, kind: str) -> entity_mod.Entity | None:
+        return next((e for e in self.entities if e.type == kind), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `loket understand --json` contract."""
+        return {
+            "text": self.text,
+            "intent": self.intent,
+            "confidence": round(self.confidence, 4),
+            "alternatives": [
+                {"intent": i, "confidence": round(c, 4)} for i, c in self.alternatives[1:4]
+            ],
+            "entities": [{"type": e.type, "value": e.value, "text": e.text}
+                         for e in self.entities],
+            "organisation": self.organisation.name if self.organisation else None,
+        }
+
+
+def training_data(content: Content) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Examples and keywords per intent: national plus every municipality's additions."""
+    examples: dict[str, list[str]] = {}
+    keywords: dict[str, list[str]] = {}
+    packs = list(content.municipalities.values())
+    for topic_id in TOPICS:
+        ex, kw = list(content.topics[topic_id].examples), list(content.topics[topic_id].keywords)
+        for pack in packs:
+            ex += [e for e in pack.topics[topic_id].examples if e not in ex]
+            kw += [k for k in pack.topics[topic_id].keywords if k not in kw]
+        examples[topic_id], keywords[topic_id] = ex, kw
+    for intent, items in content.conversation.examples.items():
+        examples[intent] = list(items)
+    keywords["buiten_gemeente"] = sorted({k for o in content.organisations for k in o.keywords})
+    return examples, keywords
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get("LOKET_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "loket" / "nlu"
+
+
+def train_classifier(content: Content, use_cache: bool = True) -> IntentClassifier:
+    """Train from the content, reusing a cached model trained on the same data."""
+    examples, keywords = training_data(content)
+    key = hashlib.sha256(
+        json.dumps([MODEL_VERSION, examples, keywords], sort_keys=True).encode()
+    ).hexdigest()[:16]
+    path = _cache_dir() / f"intents-{key}.pkl"
+    if use_cache and path.exists():
+        try:
+            with path.open("rb") as fh:
+                model = pickle.load(fh)
+            if isinstance(model, IntentClassifier):
+                return model
+        except Exception as exc:  # a stale or broken cache is rebuilt, never fatal
+            log.warning("ignoring NLU cache %s: %s", path, exc)
+    model = IntentClassifier.train(examples, keywords)
+    if use_cache:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(model, fh)
+            tmp.replace(path)
+        except OSError as exc:
+            log.warning("cannot cache NLU model at %s: %s", path, exc)
+    return model
+
+
+class Understander:
+    """Loads once, then understands utterances for every session and channel."""
+
+    def __init__(self, content: Content, catalogue: Catalogue | None = None,
+                 classifier: IntentClassifier | None = None,
+                 threshold: float = CONFIDENT) -> None:
+        self.content = content
+        self.classifier = classifier or train_classifier(content)
+        self.referrer = Referrer(content.organisations, catalogue)
+        self.threshold = threshold
+        self._safety = [
+            (s, [normalize(k) for k in s.keywords]) for s in content.conversation.safety
+        ]
+
+    def safety(self, text: str) -> Safety | None:
+        """A sensitive situation (emergency, suicide, domestic violence) in the text."""
+        norm = normalize(text)
+        if not norm:
+            return None
+        for item, phrases in self._safety:
+            for phrase in phrases:
+                if f" {phrase} " in f" {norm} ":
+                    return item
+                # Fuzzy only for long phrases inside longer utterances: never the other way
+                # round, so "wat" or "oke" cannot match inside a phrase.
+                if len(phrase) >= 12 and len(norm) >= len(phrase) and (
+                        fuzz.partial_ratio(phrase, norm) >= SAFETY_MATCH):
+                    return item
+        return None
+
+    def understand(self, text: str, alternatives: list[str] | None = None) -> Understanding:
+        texts = [text, *(alternatives or [])][:4]
+        texts = [t for t in texts if normalize(t)] or [text]
+        if not normalize(texts[0]):
+            return Understanding(text, "onbekend", 1.0, [("onbekend", 1.0)])
+        ranked_each = self.classifier.predict(texts)
+        weights = [1.0] + [0.5] * (len(texts) - 1)
+        scores: dict[str, float] = {}
+        for w, ranked in zip(weights, ranked_each, strict=True):
+            for intent, p in ranked:
+                scores[intent] = scores.get(intent, 0.0) + w * p
+        total = sum(weights)
+        ranked = sorted(((i, s / total) for i, s in scores.items()), key=lambda x: -x[1])
+        intent, conf = ranked[0]
+        result = Understanding(text, intent, conf, ranked,
+                               entity_mod.extract(text), safety=self.safety(text))
+        if conf < self.threshold:
+            result.intent = "onbekend"
+        referral = self.referrer.refer(text)
+        if referral is not None and result.intent in {"buiten_gemeente", "onbekend"}:
+            result.intent = "buiten_gemeente"
+            result.organisation = referral.organisation
+            result.referral_reason = referral.reason
+        return result

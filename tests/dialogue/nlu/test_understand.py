@@ -1,0 +1,100 @@
+"""Understanding through the real classifier and content; the CLI's JSON contract."""
+
+import csv
+import json
+import re
+import subprocess
+
+import pytest
+from conftest import ROOT
+
+from dialogue.content.loader import load_content
+from dialogue.intents import INTENTS
+from dialogue.nlu.understand import Understander, training_data
+
+TESTSET = ROOT / "tests" / "data" / "nlu" / "testset.tsv"
+LOKET = str(ROOT / ".venv" / "bin" / "loket")
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
+
+
+@pytest.fixture(scope="module")
+def content():
+    return load_content(ROOT / "content")
+
+
+@pytest.fixture(scope="module")
+def nlu(content):
+    return Understander(content)
+
+
+def test_testset_is_apart_from_training_and_large_enough(content):
+    with TESTSET.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    assert len(rows) >= 600
+    counts = {i: sum(r["intent"] == i for r in rows) for i in INTENTS}
+    assert min(counts.values()) >= 15, counts
+    examples, _ = training_data(content)
+    trained = {_key(e) for items in examples.values() for e in items}
+    overlap = [r["text"] for r in rows if _key(r["text"]) in trained]
+    assert not overlap, overlap[:5]
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("eh ja goedemorgen ik moet een nieuw paspoort hebben want die van mij is verlopen",
+     "paspoort_id"),
+    ("mijn kliko is vandaag weer niet geleegd", "afvalcontainer"),
+    ("ik wil graag iemand spreken", "medewerker"),
+    ("wat kost een bezoekersvergunning voor parkeren", "parkeren"),
+    ("ja", "bevestigen"),
+    ("nee hoor", "ontkennen"),
+])
+def test_clear_utterances(nlu, text, intent):
+    assert nlu.understand(text).intent == intent
+
+
+def test_out_of_scope_is_not_forced_onto_a_topic(nlu):
+    u = nlu.understand("hoe laat speelt ajax zondag tegen feyenoord")
+    assert u.intent == "onbekend"
+
+
+def test_recogniser_alternatives_are_used(nlu):
+    u = nlu.understand("ik wil mijn rijbewust verlengen",
+                       alternatives=["ik wil mijn rijbewijs verlengen"])
+    assert u.intent == "rijbewijs"
+
+
+def test_entities_and_referral_in_json(nlu):
+    u = nlu.understand("mijn postcode is 1234 AB nummer twaalf").to_json()
+    assert ("postcode", "1234AB") in [(e["type"], e["value"]) for e in u["entities"]]
+    assert set(u) == {"text", "intent", "confidence", "alternatives", "entities", "organisation"}
+    ref = nlu.understand("ik wil weten hoe het zit met mijn zorgtoeslag").to_json()
+    assert ref["intent"] == "buiten_gemeente" and ref["organisation"] == "Belastingdienst"
+
+
+def test_cli_understand_json_and_stdin():
+    one = subprocess.run([LOKET, "understand", "mijn container is kapot", "--json"],
+                         capture_output=True, text=True)
+    assert one.returncode == 0, one.stderr
+    data = json.loads(one.stdout)
+    assert data["intent"] == "afvalcontainer" and 0 < data["confidence"] <= 1
+    many = subprocess.run([LOKET, "understand", "-"], input="paspoort\n\nhallo\ntot ziens\n",
+                          capture_output=True, text=True)
+    lines = [json.loads(x) for x in many.stdout.splitlines()]
+    assert [x["intent"] for x in lines] == ["paspoort_id", "groet", "afscheid"]
+
+
+def test_cli_eval_nlu_reports_accuracy(tmp_path):
+    tsv = tmp_path / "mini.tsv"
+    tsv.write_text("text\tintent\npaspoort verlengen\tpaspoort_id\nhallo\tgroet\n",
+                   encoding="utf-8")
+    out = subprocess.run([LOKET, "eval", "nlu", str(tsv), "--json"], capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["accuracy"] == 1.0
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("text\tintent\nhallo\tvissen\n", encoding="utf-8")
+    err = subprocess.run([LOKET, "eval", "nlu", str(bad)], capture_output=True, text=True)
+    assert err.returncode == 2 and "vissen" in err.stderr and "Traceback" not in err.stderr
