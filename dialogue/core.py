@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from dialogue.errors import DialogueError
 from dialogue.expect import expect_for
 from dialogue.intents import TOPICS
 from dialogue.nlu.redact import redact
+from dialogue.nlu.text import normalize
 from dialogue.nlu.understand import Understander, Understanding
 from dialogue.slots import slot_value
 from dialogue.state import Pending, Session, SessionStore
@@ -25,6 +27,11 @@ log = logging.getLogger(__name__)
 YES_NO = {"followup", "anything_else", "offer_callback", "offer_person", "confirm"}
 CLOSE = 0.20  # two topics this close → ask which one
 SWITCH = 0.75  # a confident new intent overrides a pending slot question
+_ORDINAL = {"1": 0, "een": 0, "eerste": 0, "de eerste": 0, "het eerste": 0, "nummer een": 0,
+            "2": 1, "twee": 1, "tweede": 1, "de tweede": 1, "het tweede": 1, "nummer twee": 1,
+            "de laatste": 1, "het laatste": 1, "laatste": 1}
+_NEED = re.compile(r"\b(moet ik|nodig|zonder afspraak|zomaar|gewoon langs|verplicht)\b")
+META_TOPICS = {"afspraak", "status_aanvraag", "klacht"}  # combine with other topics
 
 
 class Dialogue:
@@ -166,6 +173,9 @@ class _Turn:
         if p.kind == "clarify":
             ranked = dict(u.alternatives)
             a, b = p.options
+            choice = _ORDINAL.get(normalize(u.text))
+            if choice is not None:
+                return self.topic(p.options[choice])
             if u.intent in (a, b) or max(ranked.get(a, 0), ranked.get(b, 0)) >= 0.15:
                 return self.topic(a if ranked.get(a, 0) >= ranked.get(b, 0) else b)
             return None
@@ -295,7 +305,15 @@ class _Turn:
                 return self.say(
                     pack.prompt("clarify", a=pack.topics[a].title, b=pack.topics[b].title),
                     pending=Pending("clarify", options=[a, b]))
-            if aspect and aspect != "afspraak" and pack.enabled(u.intent):
+            if u.intent == "afspraak" and _NEED.search(normalize(u.text)):
+                # "moet ik een afspraak maken voor mijn paspoort": that topic's answer
+                named = [i for i in self.d.nlu.classifier.keyword_hits(u.text)
+                         if i in TOPICS and i not in META_TOPICS]
+                if named and pack.enabled(named[0]):
+                    s.topic = named[0]
+                    return self.fact(pack.topics[named[0]], "afspraak")
+            needs = aspect != "afspraak" or _NEED.search(normalize(u.text))
+            if aspect and needs and pack.enabled(u.intent):
                 s.topic = u.intent
                 return self.fact(pack.topics[u.intent], aspect)
             return self.topic(u.intent)
@@ -307,10 +325,21 @@ class _Turn:
         return handler()
 
     def close_topics(self) -> tuple[str, str] | None:
+        """Two topics to choose between, when the caller's words fit both."""
         u = self.u
         assert u is not None
         (a, pa), (b, pb) = u.alternatives[0], u.alternatives[1]
         if a in TOPICS and b in TOPICS and pb >= 0.2 and pa - pb < CLOSE:
+            return a, b
+        # Both named ("mijn paspoort of rijbewijs"); meta topics combine with others.
+        named = [i for i in self.d.nlu.classifier.keyword_hits(u.text)
+                 if i in TOPICS and i not in META_TOPICS]
+        if a in named and len(named) >= 2:
+            rank = {i: n for n, (i, _) in enumerate(u.alternatives)}
+            other = min((i for i in named if i != a), key=lambda i: rank.get(i, 99))
+            return a, other
+        # One vague word ("afval") that fits two topics.
+        if len(normalize(u.text).split()) <= 2 and a in TOPICS and b in TOPICS and pb >= 0.1:
             return a, b
         return None
 

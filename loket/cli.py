@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from dialogue.errors import DialogueError
+from dialogue.nlu.redact import RedactingFilter
 from loket import dialogue_cmds, upl_cmd, voice_cmds
 from voice.errors import VoiceError
 
@@ -45,6 +46,8 @@ def main() -> None:
         level=logging.DEBUG if os.environ.get("LOKET_DEBUG") else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:  # transcripts hold personal data
+        handler.addFilter(RedactingFilter())
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:

@@ -216,3 +216,24 @@ def test_interrupted_question_is_not_answered_by_yes(content, nlu, slugs):
     transcript = call.session.transcript
     cut = [line for line in transcript if line.cut_off]
     assert cut and cut[0].text == first_words
+
+
+def test_clarification_between_two_named_topics(content, nlu, slugs):
+    call = Call(content, nlu, slugs[0])
+    bot = call.say("ik wil mijn paspoort of rijbewijs verlengen")
+    assert call.session.pending.kind == "clarify"
+    options = call.session.pending.options
+    assert set(options) == {"paspoort_id", "rijbewijs"}
+    assert bot.expect.dtmf is not None
+    bot = call.say("de tweede")
+    assert bot.intent == options[1]
+    call = Call(content, nlu, slugs[0])
+    call.say("ik wil mijn paspoort of rijbewijs verlengen")
+    assert call.say(dtmf="1").intent == call.session.topic == options[0]
+
+
+def test_appointment_question_is_answered_for_the_topic(content, nlu, slugs):
+    call = Call(content, nlu, slugs[0])
+    bot = call.say("moet ik een afspraak maken voor mijn rijbewijs")
+    assert bot.intent == "rijbewijs"
+    assert content.get(slugs[0]).topics["rijbewijs"].facts.afspraak.split(".")[0] in bot.spoken
