@@ -21,6 +21,7 @@ run: $(STAMP)
 	$(BIN)/loket transcribe --phone audio_fixtures/paspoort_01.wav
 	$(BIN)/loket say "Goedemiddag, u spreekt met Loket. Een paspoort kost € 84,70. U maakt eerst een afspraak." -o out/antwoord.wav
 	@echo "Listen to out/antwoord.wav"
+	$(BIN)/loket chat --municipality demodam --script scripts/demo-chat.txt
 
 test: $(STAMP)
 	$(BIN)/ruff check .
