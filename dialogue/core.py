@@ -31,6 +31,9 @@ _ORDINAL = {"1": 0, "een": 0, "eerste": 0, "de eerste": 0, "het eerste": 0, "num
             "2": 1, "twee": 1, "tweede": 1, "de tweede": 1, "het tweede": 1, "nummer twee": 1,
             "de laatste": 1, "het laatste": 1, "laatste": 1}
 _NEED = re.compile(r"\b(moet ik|nodig|zonder afspraak|zomaar|gewoon langs|verplicht)\b")
+_HELP = re.compile(r"\b(help|helpen|hulp|wat kan je|wat kun je|wat kunt u|menu|opties|"
+                   r"waarvoor kan ik)\b")
+LOW_ASR = 0.30  # below this recogniser confidence, only a very clear intent is trusted
 META_TOPICS = {"afspraak", "status_aanvraag", "klacht"}  # combine with other topics
 
 
@@ -134,6 +137,8 @@ class _Turn:
         if digits:
             return self.dtmf(digits)
         self.u = u = self.d.nlu.understand(turn.text or "", turn.alternatives)
+        if turn.confidence is not None and turn.confidence < LOW_ASR and u.confidence < 0.8:
+            u.intent = "onbekend"  # a doubtful hearing of a doubtful sentence
         self.line.intent, self.line.confidence = u.intent, round(u.confidence, 3)
         if u.safety is not None:
             return self.sensitive()
@@ -317,6 +322,12 @@ class _Turn:
                 s.topic = u.intent
                 return self.fact(pack.topics[u.intent], aspect)
             return self.topic(u.intent)
+        if u.intent == "buiten_gemeente" and u.organisation is None and u.confidence < 0.6:
+            u.intent = "onbekend"  # "another organisation" without knowing which: ask again
+        if u.intent != "medewerker" and u.organisation is None and _HELP.search(
+                normalize(u.text)):
+            s.misses = 0
+            return self.say(pack.prompt("help"), pending=s.pending)
         handler = getattr(self, f"on_{u.intent}", None)
         if handler is None:
             return self.not_understood()

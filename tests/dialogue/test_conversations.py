@@ -237,3 +237,16 @@ def test_appointment_question_is_answered_for_the_topic(content, nlu, slugs):
     bot = call.say("moet ik een afspraak maken voor mijn rijbewijs")
     assert bot.intent == "rijbewijs"
     assert content.get(slugs[0]).topics["rijbewijs"].facts.afspraak.split(".")[0] in bot.spoken
+
+
+def test_help_and_doubtful_hearing(content, nlu, slugs):
+    call = Call(content, nlu, slugs[0])
+    bot = call.say("wat kunt u allemaal voor mij doen")
+    assert bot.spoken == content.get(slugs[0]).prompt("help")
+    assert call.session.misses == 0
+    # A vague sentence, heard with low recogniser confidence, is not acted upon.
+    vague = "ik wil iets doorgeven"
+    assert nlu.understand(vague).confidence < 0.8
+    bot = call.dialogue.respond(call.sid, UserTurn(text=vague, confidence=0.1))
+    assert call.session.misses == 1 and not bot.actions
+    assert call.say("help").spoken == content.get(slugs[0]).prompt("help")
