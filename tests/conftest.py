@@ -34,13 +34,32 @@ def whisper():
     return engines.load("whisper")
 
 
-@pytest.fixture(autouse=True)
-def _isolated_tts_cache(tmp_path_factory, monkeypatch):
-    # Tests never read or pollute the user's synthesis cache.
-    monkeypatch.setenv("LOKET_TTS_CACHE", str(tmp_path_factory.getbasetemp() / "tts-cache"))
-    # Nor the trained-intent-model cache or the data directory.
-    monkeypatch.setenv("LOKET_CACHE", str(tmp_path_factory.getbasetemp() / "nlu-cache"))
-    monkeypatch.setenv("LOKET_DATA", str(tmp_path_factory.getbasetemp() / "data"))
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_caches(tmp_path_factory):
+    # Tests never read or pollute the user's synthesis cache, trained-intent-model cache
+    # or data directory. Session scope: set before any other fixture loads a model.
+    base = tmp_path_factory.getbasetemp()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LOKET_TTS_CACHE", str(base / "tts-cache"))
+        mp.setenv("LOKET_CACHE", str(base / "nlu-cache"))
+        mp.setenv("LOKET_DATA", str(base / "data"))
+        yield
+
+
+@pytest.fixture(scope="session")
+def content():
+    """The shipped content packs."""
+    from dialogue.content.loader import load_content
+
+    return load_content(ROOT / "content")
+
+
+@pytest.fixture(scope="session")
+def nlu(content):
+    """The real understander, trained once per test session."""
+    from dialogue.nlu.understand import Understander
+
+    return Understander(content)
 
 
 def heard(keyword: str, text: str) -> bool:

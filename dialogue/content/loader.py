@@ -32,7 +32,7 @@ from dialogue.content.texts import MunicipalContent
 from dialogue.content.yamlfile import Lines, YamlProblem, line_of, read_yaml
 from dialogue.errors import ContentError
 from dialogue.intents import INTENTS, TOPICS
-from dialogue.referral.directory import Organisation
+from dialogue.referral.directory import Organisation, check_directory
 
 COMMON_VARS = {"gemeente", "telefoon", "adres", "website", "openingstijden"}
 PROMPT_VARS = {"a", "b", "value", "prompt", "wanneer"}
@@ -247,30 +247,10 @@ def check_content(root: Path) -> tuple[Content | None, list[Problem]]:
 
 
 def _read_organisations(reader: _Reader, path: Path) -> list[Organisation]:
-    try:
-        data, lines = read_yaml(path)
-    except YamlProblem as exc:
-        reader.problem(path, exc.line, str(exc))
-        return []
-    except OSError as exc:
-        reader.problem(path, 1, f"cannot read: {exc.strerror}")
-        return []
-    items = data.get("organisations") if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        reader.problem(path, 1, "expected a list of organisations")
-        return []
-    out: list[Organisation] = []
-    key = ("organisations",) if isinstance(data, dict) else ()
-    for i, item in enumerate(items):
-        try:
-            out.append(Organisation.model_validate(item))
-        except ValidationError as exc:
-            for err in exc.errors():
-                loc = (*key, i, *err["loc"])
-                where = ".".join(str(p) for p in loc)
-                msg = err["msg"].removeprefix("Value error, ")
-                reader.problem(path, line_of(lines, loc), f"{where}: {msg}")
-    return out
+    organisations, problems = check_directory(path)
+    for line, message in problems:
+        reader.problem(path, line, message)
+    return organisations
 
 
 def load_content(root: Path | None = None) -> Content:

@@ -102,22 +102,22 @@ class Organisation(BaseModel):
         return self
 
 
-def load_directory(path: Path) -> list[Organisation]:
-    """Read and validate the directory; raise `ContentError` naming file, line and field."""
+def check_directory(path: Path) -> tuple[list[Organisation], list[tuple[int, str]]]:
+    """Read and validate the directory; return it and every problem as (line, message)."""
     try:
         data, lines = read_yaml(path)
     except YamlProblem as exc:
-        raise ContentError(f"{path}:{exc.line}: {exc}") from None
+        return [], [(exc.line, str(exc))]
     except OSError as exc:
-        raise ContentError(f"{path}: cannot read organisations: {exc.strerror}") from None
+        return [], [(1, f"cannot read organisations: {exc.strerror}")]
     key: tuple[str, ...] = ()
     items: Any = data
     if isinstance(data, dict):
         key, items = ("organisations",), data.get("organisations")
     if not isinstance(items, list) or not items:
-        raise ContentError(f"{path}:1: expected a non-empty list under 'organisations:'")
+        return [], [(1, "expected a non-empty list under 'organisations:'")]
 
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
     out: list[Organisation] = []
     for i, item in enumerate(items):
         try:
@@ -127,20 +127,28 @@ def load_directory(path: Path) -> list[Organisation]:
                 loc = (*key, i, *err["loc"])
                 where = ".".join(str(p) for p in loc)
                 msg = err["msg"].removeprefix("Value error, ")
-                problems.append(f"{path}:{line_of(lines, loc)}: {where}: {msg}")
+                problems.append((line_of(lines, loc), f"{where}: {msg}"))
 
     ids: set[str] = set()
     owners: dict[str, str] = {}  # keyword -> organisation id
-    for org in out:
+    for i, org in enumerate(out):
+        line = line_of(lines, (*key, i))
         if org.id in ids:
-            problems.append(f"{path}: organisation id {org.id!r} is used twice")
+            problems.append((line, f"organisation id {org.id!r} is used twice"))
         ids.add(org.id)
         for word in org.keywords:
             if owners.setdefault(word, org.id) != org.id:
                 problems.append(
-                    f"{path}: keyword {word!r} belongs to both {owners[word]!r} and {org.id!r}"
+                    (line, f"keyword {word!r} belongs to both {owners[word]!r} and {org.id!r}")
                 )
+    return out, problems
+
+
+def load_directory(path: Path) -> list[Organisation]:
+    """Read and validate the directory; raise `ContentError` naming file, line and field."""
+    out, problems = check_directory(path)
     if problems:
+        line, message = problems[0]
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise ContentError(f"invalid organisations: {problems[0]}{more}")
+        raise ContentError(f"invalid organisations: {path}:{line}: {message}{more}")
     return out

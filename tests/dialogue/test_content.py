@@ -13,11 +13,6 @@ from dialogue.intents import TOPICS
 CONTENT = ROOT / "content"
 
 
-@pytest.fixture(scope="module")
-def content():
-    return load_content(CONTENT)
-
-
 @pytest.fixture
 def copy(tmp_path: Path) -> Path:
     target = tmp_path / "content"

@@ -4,26 +4,13 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
-from dialogue.content.loader import load_content
 from dialogue.core import Dialogue
-from dialogue.nlu.understand import Understander
 from dialogue.state import SessionStore
 from dialogue.turns import BotTurn, UserTurn
 
 OPEN = dt.datetime(2026, 12, 8, 10, 0)  # a Tuesday morning: contact centre open
 CLOSED = dt.datetime(2026, 12, 8, 22, 0)  # Tuesday night: closed
-
-
-@pytest.fixture(scope="module")
-def content():
-    return load_content(ROOT / "content")
-
-
-@pytest.fixture(scope="module")
-def nlu(content):
-    return Understander(content)
 
 
 @pytest.fixture(scope="module")

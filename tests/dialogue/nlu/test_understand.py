@@ -8,9 +8,8 @@ import subprocess
 import pytest
 from conftest import ROOT
 
-from dialogue.content.loader import load_content
 from dialogue.intents import INTENTS
-from dialogue.nlu.understand import Understander, training_data
+from dialogue.nlu.understand import training_data
 
 TESTSET = ROOT / "tests" / "data" / "nlu" / "testset.tsv"
 LOKET = str(ROOT / ".venv" / "bin" / "loket")
@@ -18,16 +17,6 @@ LOKET = str(ROOT / ".venv" / "bin" / "loket")
 
 def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
-
-
-@pytest.fixture(scope="module")
-def content():
-    return load_content(ROOT / "content")
-
-
-@pytest.fixture(scope="module")
-def nlu(content):
-    return Understander(content)
 
 
 def test_testset_is_apart_from_training_and_large_enough(content):
