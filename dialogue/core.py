@@ -8,12 +8,13 @@ import re
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from dialogue import aspects, escalation
+from dialogue import aspects
 from dialogue.content.loader import Content
-from dialogue.content.schema import Slot, Topic
+from dialogue.content.schema import Topic
 from dialogue.content.texts import MunicipalContent
 from dialogue.errors import DialogueError
 from dialogue.expect import expect_for
+from dialogue.flows import PersonFlow, SlotFlow
 from dialogue.intents import TOPICS
 from dialogue.nlu.redact import redact
 from dialogue.nlu.text import normalize
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 
 YES_NO = {"followup", "anything_else", "offer_callback", "offer_person", "confirm"}
 CLOSE = 0.20  # two topics this close → ask which one
-SWITCH = 0.75  # a confident new intent overrides a pending slot question
 _ORDINAL = {"1": 0, "een": 0, "eerste": 0, "de eerste": 0, "het eerste": 0, "nummer een": 0,
             "2": 1, "twee": 1, "tweede": 1, "de tweede": 1, "het tweede": 1, "nummer twee": 1,
             "de laatste": 1, "het laatste": 1, "laatste": 1}
@@ -114,7 +114,7 @@ class Dialogue:
             s.pending = None
 
 
-class _Turn:
+class _Turn(SlotFlow, PersonFlow):
     """One caller turn being handled; holds the pieces every handler needs."""
 
     def __init__(self, dialogue: Dialogue, s: Session, pack: MunicipalContent,
@@ -214,81 +214,6 @@ class _Turn:
         if topic is not None:
             return self.fact(topic, target)
         return self.say(self.pack.prompt("ask"))
-
-    # -- slots ------------------------------------------------------------------------
-
-    def current_slot(self, p: Pending) -> tuple[Topic, Slot] | None:
-        topic = self.pack.topics.get(p.topic or "")
-        if topic is None:
-            return None
-        slot = next((x for x in topic.slots if x.name == p.slot), None)
-        return (topic, slot) if slot else None
-
-    def slot_answer(self, p: Pending, value: str | None = None) -> BotTurn | None:
-        found = self.current_slot(p)
-        if found is None:
-            return None
-        topic, slot = found
-        if value is None:
-            u = self.u
-            if u is not None and u.intent not in TOPICS and u.intent in {
-                    "afscheid", "medewerker"} and u.confidence >= SWITCH:
-                return None
-            value = slot_value(slot, self.turn.text, self.s.slots, u)
-        if value is None:
-            u = self.u
-            if u is not None and u.confidence >= SWITCH and u.intent in TOPICS \
-                    and u.intent != topic.id:
-                return None  # the caller moved on to something else
-            self.s.misses += 1
-            if self.s.misses >= self.d.max_misses + 1:
-                return self.escalate("not_understood")
-            return self.say(self.pack.prompt("slot_retry", prompt=slot.prompt),
-                            pending=p)
-        self.s.misses = 0
-        if slot.confirm:
-            return self.say(self.pack.prompt("confirm_slot", value=spoken_value(slot, value)),
-                            pending=Pending("confirm", topic.id, slot.name, value=value))
-        self.s.slots[slot.name] = value
-        return self.next_slot(topic)
-
-    def confirm_answer(self, p: Pending, yes: bool) -> BotTurn:
-        found = self.current_slot(p)
-        if found is None:
-            return self.say(self.pack.prompt("ask"))
-        topic, slot = found
-        if yes and p.value:
-            self.s.slots[slot.name] = p.value
-            return self.next_slot(topic)
-        return self.say(slot.prompt, pending=Pending("slot", topic.id, slot.name))
-
-    def next_slot(self, topic: Topic) -> BotTurn:
-        for slot in topic.slots:
-            if slot.name not in self.s.slots:
-                return self.say(self.pack.fill(slot.prompt),
-                                pending=Pending("slot", topic.id, slot.name))
-        return self.slots_done(topic)
-
-    def slots_done(self, topic: Topic) -> BotTurn:
-        assert topic.done is not None
-        values = {k: v for k, v in self.s.slots.items()}
-        postcode = values.get("postcode", "")
-        days = self.pack.waste_days(postcode) if postcode else None
-        extra = dict(values, ophaaldagen=days or self.pack.fill(
-            "Voor dit adres heb ik de ophaaldagen niet. Bel {telefoon}."))
-        spoken = self.pack.fill(topic.done.spoken, **extra)
-        text = self.pack.fill(topic.done.text, **extra)
-        data = {k: v for k, v in values.items()}
-        self.s.slots = {}
-        if topic.id == "melding_openbare_ruimte":
-            record = escalation.handover(self.s, self.pack, "melding", self.now, data)
-            return self.say(f"{spoken} {self.pack.prompt('greeting_again')}", text=text,
-                            pending=Pending("anything_else"),
-                            actions=[Action("record", record)])
-        if not topic.automatable:
-            return self.escalate("not_automatable", lead=spoken, data=data)
-        return self.say(f"{spoken} {self.pack.prompt('greeting_again')}", text=text,
-                        pending=Pending("anything_else"))
 
     # -- intents ----------------------------------------------------------------------
 
@@ -438,66 +363,6 @@ class _Turn:
     def goodbye(self) -> BotTurn:
         return self.say(self.pack.prompt("goodbye"), actions=[Action("hangup")], end=True)
 
-    # -- escalation ---------------------------------------------------------------------
-
-    def sensitive(self) -> BotTurn:
-        u = self.u
-        assert u is not None and u.safety is not None
-        self.line.intent = f"safety:{u.safety.id}"
-        return self.say(f"{self.pack.fill(u.safety.spoken)} {self.pack.prompt('offer_person')}",
-                        text=self.pack.fill(u.safety.text),
-                        pending=Pending("offer_person", reason="sensitive"))
-
-    def escalate(self, reason: str, lead: str = "", text: str | None = None,
-                 data: dict[str, str] | None = None) -> BotTurn:
-        """To a person: a transfer in office hours, else the offer of a callback."""
-        pack = self.pack
-        prefix = f"{lead} " if lead else ""
-        if pack.office_open(self.now):
-            record = escalation.handover(self.s, pack, reason, self.now, data)
-            spoken = prefix + pack.prompt("transfer")
-            return self.say(spoken, text=(f"{text} " if text else "") + pack.prompt("transfer"),
-                            actions=[Action("transfer", record)], end=True)
-        self.s.callback = dict(data or {})
-        return self.say(prefix + pack.prompt("callback_offer"),
-                        text=(f"{text} " if text else "") + pack.prompt("callback_offer"),
-                        pending=Pending("offer_callback", reason=reason))
-
-    def callback_start(self, reason: str) -> BotTurn:
-        self.s.callback["reden"] = reason
-        return self.say(self.pack.prompt("callback_name"),
-                        pending=Pending("callback", slot="naam", reason=reason))
-
-    def callback_answer(self, p: Pending) -> BotTurn | None:
-        from dialogue.slots import callback_value
-
-        value = callback_value(p.slot or "", self.turn.text, self.u, self.s.caller)
-        if value is None:
-            prompt = self.pack.prompt(f"callback_{'name' if p.slot == 'naam' else p.slot}"
-                                      if p.slot != "telefoon" else "callback_phone")
-            return self.say(self.pack.prompt("slot_retry", prompt=prompt), pending=p)
-        return self.callback_value(p, value)
-
-    def callback_value(self, p: Pending, value: str) -> BotTurn:
-        s, pack = self.s, self.pack
-        s.callback[p.slot or "naam"] = value
-        if p.slot == "naam":
-            return self.say(pack.prompt("callback_phone"),
-                            pending=Pending("callback", slot="telefoon", reason=p.reason))
-        if p.slot == "telefoon" and not s.topic:
-            return self.say(pack.prompt("callback_question"),
-                            pending=Pending("callback", slot="vraag", reason=p.reason))
-        data = {k: v for k, v in s.callback.items() if k != "reden"}
-        if "vraag" not in data and s.topic:
-            data["vraag"] = pack.topics[s.topic].title
-        record = escalation.handover(s, pack, "callback", self.now, data,
-                                     detail=escalation.REASONS.get(p.reason or "", None),
-                                     callback=True)
-        s.callback = {}
-        spoken = pack.prompt("callback_done", wanneer=pack.office_reopens(self.now))
-        return self.say(f"{spoken} {pack.prompt('greeting_again')}",
-                        pending=Pending("anything_else"), actions=[Action("callback", record)])
-
     # -- keys ---------------------------------------------------------------------------
 
     def dtmf(self, digits: str) -> BotTurn:
@@ -527,10 +392,3 @@ class _Turn:
             if handled is not None:
                 return handled
         return self.say(self.pack.prompt("not_understood"), pending=p)
-
-
-def spoken_value(slot: Slot, value: str) -> str:
-    """How Loket reads a value back: postcodes and numbers spaced so they are spoken clearly."""
-    if slot.type == "postcode" and len(value) == 6:
-        return f"{value[:4]} {value[4]} {value[5]}"
-    return value
