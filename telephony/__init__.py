@@ -1,0 +1,1 @@
+"""Phone gateway: Twilio webhooks and Media Streams, the call loop, transfers, the agent desk."""

@@ -1,0 +1,189 @@
+"""The gateway's web app: Twilio webhooks, the media WebSocket and a health check.
+
+    POST /twilio/voice   incoming call -> TwiML <Connect><Stream> to /twilio/media
+    POST /twilio/status  call status callbacks -> `status_sink` (or a redacted log line)
+    GET  /health         {"status": "ok"}
+    WS   /twilio/media   Media Streams -> `CallHandler.run(messages, send)`
+
+Webhooks and the media WebSocket handshake must carry a valid `X-Twilio-Signature` (403
+otherwise) unless the settings turn checking off. Each media socket runs on its own: a
+malformed frame or a failing handler closes that socket with one redacted log line and
+touches no other call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, HTTPException, Request, Response, WebSocket
+from starlette.datastructures import FormData
+
+from dialogue.content.loader import Content
+from dialogue.nlu.redact import redact
+from telephony.errors import TelephonyError
+from telephony.settings import Settings
+from telephony.twilio.stream import (
+    CLOSE_INTERNAL,
+    CLOSE_NORMAL,
+    CLOSE_POLICY,
+    CallHandler,
+    DrainHandler,
+    MediaSocket,
+    StreamClosed,
+)
+from telephony.twilio.webhook import (
+    SIGNATURE_HEADER,
+    SIGNATURE_SETTINGS_HEADER,
+    public_url,
+    signature_ok,
+    signed_urls,
+    unknown_number_twiml,
+    voice_twiml,
+    websocket_url,
+)
+
+log = logging.getLogger(__name__)
+
+StatusSink = Callable[[dict[str, str]], Awaitable[None] | None]
+
+VOICE_PATH = "/twilio/voice"
+STATUS_PATH = "/twilio/status"
+MEDIA_PATH = "/twilio/media"
+HARD_STOP_GRACE_S = 30  # the call loop ends calls politely; this is only the backstop
+MAX_FORM_FIELDS = 200  # Twilio sends a few dozen
+MAX_FORM_BYTES = 64 * 1024
+XML = "application/xml"
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _where(exc: BaseException) -> str:
+    """file:line where `exc` was raised: a traceback without values that could leak."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
+
+
+def create_app(settings: Settings, content: Content, on_call: CallHandler | None = None, *,
+               status_sink: StatusSink | None = None) -> FastAPI:
+    """The gateway app. `on_call` runs each media stream (default: consume until stop)."""
+    if settings.validate_signature and not settings.twilio_auth_token:
+        raise TelephonyError(
+            "TWILIO_AUTH_TOKEN is needed to check webhook signatures "
+            "(LOKET_VALIDATE_SIGNATURE=false turns checking off, for development only)")
+    handler: CallHandler = on_call if on_call is not None else DrainHandler()
+    app = FastAPI(title="Loket gateway", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.content = content
+
+    async def verified_form(request: Request) -> FormData:
+        """The POST fields, after checking Twilio's signature over them."""
+        length = request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+            raise HTTPException(413, "request too large")
+        try:
+            form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+        except HTTPException:
+            raise
+        except Exception:  # multipart or encoding trouble: not a Twilio request
+            raise HTTPException(400, "unreadable form") from None
+        if settings.validate_signature:
+            urls = signed_urls(str(request.url), settings.public_url)
+            ok = signature_ok(settings.twilio_auth_token or "", urls, form,
+                              request.headers.get(SIGNATURE_HEADER),
+                              request.headers.get(SIGNATURE_SETTINGS_HEADER))
+            if not ok:
+                log.warning("rejected %s: missing or bad Twilio signature", request.url.path)
+                raise HTTPException(403, "invalid signature")
+        return form
+
+    def stream_url(request: Request) -> str:
+        if settings.public_url:
+            return websocket_url(public_url(settings.public_url, MEDIA_PATH))
+        return websocket_url(str(request.url_for("twilio_media")))
+
+    @app.post(VOICE_PATH)
+    async def twilio_voice(request: Request) -> Response:
+        form = await verified_form(request)
+        call_sid = _field(form, "CallSid")
+        if not call_sid:
+            raise HTTPException(400, "CallSid is missing")
+        called = _field(form, "To")
+        pack = content.for_number(called) if called else None
+        if pack is None:
+            log.warning("call %s to unknown number %s", redact(call_sid), redact(called))
+            return Response(unknown_number_twiml(), media_type=XML)
+        log.info("call %s for %s: connecting the media stream", redact(call_sid), pack.slug)
+        parameters = {"call_id": call_sid, "municipality": pack.slug,
+                      "caller": _field(form, "From")}
+        return Response(voice_twiml(stream_url(request), parameters), media_type=XML)
+
+    @app.post(STATUS_PATH)
+    async def twilio_status(request: Request) -> Response:
+        form = await verified_form(request)
+        fields = {name: value for name, value in form.multi_items() if isinstance(value, str)}
+        if status_sink is None:
+            log.info("call %s status %s, %s s", redact(fields.get("CallSid", "?")),
+                     redact(fields.get("CallStatus", "?")),
+                     redact(fields.get("CallDuration", "-")))
+            return Response(status_code=204)
+        try:
+            result = status_sink(fields)
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:
+            log.error("status sink failed for call %s: %s", redact(fields.get("CallSid", "?")),
+                      redact(f"{type(exc).__name__}: {exc}"))
+            return Response(status_code=500)
+        return Response(status_code=204)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    def stream_signed(ws: WebSocket) -> bool:
+        """Twilio signs the WebSocket handshake too: the stream URL, no parameters."""
+        urls = [str(ws.url)]
+        if settings.public_url:
+            urls.insert(0, websocket_url(public_url(settings.public_url, MEDIA_PATH)))
+        return signature_ok(settings.twilio_auth_token or "", urls, {},
+                            ws.headers.get(SIGNATURE_HEADER),
+                            ws.headers.get(SIGNATURE_SETTINGS_HEADER))
+
+    @app.websocket(MEDIA_PATH, name="twilio_media")
+    async def twilio_media(ws: WebSocket) -> None:
+        if settings.validate_signature and not stream_signed(ws):
+            log.warning("rejected media stream: missing or bad Twilio signature")
+            await ws.close(code=CLOSE_POLICY)  # before accept: the handshake gets a 403
+            return
+        await ws.accept()
+        socket = MediaSocket(ws)
+        code = CLOSE_NORMAL
+        deadline = asyncio.timeout(settings.max_call_seconds + HARD_STOP_GRACE_S)
+        try:
+            async with deadline:
+                await handler.run(socket, socket.send)
+        except StreamClosed:
+            pass  # the caller hung up while we were talking
+        except Exception as exc:  # one call's failure must not reach the server
+            if isinstance(exc, TimeoutError) and deadline.expired():
+                log.warning("media stream %s: over the call time limit, closing", socket.label)
+            else:
+                code = CLOSE_INTERNAL
+                log.error("call handler failed on %s at %s: %s", socket.label, _where(exc),
+                          redact(f"{type(exc).__name__}: {exc}"))
+        if socket.error is not None:
+            code = CLOSE_POLICY
+            log.warning("media stream %s closed: %s", socket.label, redact(str(socket.error)))
+        await socket.close(code, "protocol error" if code == CLOSE_POLICY else "")
+
+    return app

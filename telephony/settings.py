@@ -1,0 +1,91 @@
+"""Gateway settings, read once from environment variables.
+
+=========================  ===========  ==================================================
+variable                   default      meaning
+=========================  ===========  ==================================================
+LOKET_PUBLIC_URL           (none)       public base URL, e.g. https://loket.example.nl;
+                                        without it the request's own URL is used
+TWILIO_ACCOUNT_SID         (none)       the Twilio account
+TWILIO_AUTH_TOKEN          (none)       secret that signs Twilio's webhooks
+LOKET_VALIDATE_SIGNATURE   true         only "0" or "false" turns checking off (development)
+LOKET_HOST                 127.0.0.1    address to listen on
+LOKET_PORT                 8080         port to listen on
+LOKET_DATABASE_URL         (none)       call store (SQLAlchemy URL)
+LOKET_RETENTION_DAYS       30           days call records are kept
+LOKET_MAX_CALL_SECONDS     600          longest call
+LOKET_SILENCE_REPROMPT_S   6            seconds of silence before Loket asks again
+=========================  ===========  ==================================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from telephony.errors import TelephonyError
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool) -> float:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise TelephonyError(f"{name} must be {kind}, got {raw!r}") from None
+    if value <= 0:
+        raise TelephonyError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _public_url(env: Mapping[str, str]) -> str | None:
+    raw = _text(env, "LOKET_PUBLIC_URL")
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+        raise TelephonyError(f"LOKET_PUBLIC_URL must be an http(s) base URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Settings:
+    public_url: str | None = None  # no trailing slash
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    validate_signature: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
+    retention_days: int = 30
+    max_call_seconds: int = 600
+    silence_reprompt_s: float = 6.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from `env` (default: the process environment); bad values raise."""
+        env = os.environ if env is None else env
+        switch = (_text(env, "LOKET_VALIDATE_SIGNATURE") or "true").lower()
+        port = int(_number(env, "LOKET_PORT", 8080, integer=True))
+        if port > 65535:
+            raise TelephonyError(f"LOKET_PORT must be at most 65535, got {port}")
+        return cls(
+            public_url=_public_url(env),
+            twilio_account_sid=_text(env, "TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=_text(env, "TWILIO_AUTH_TOKEN"),
+            validate_signature=switch not in {"0", "false"},
+            host=_text(env, "LOKET_HOST") or "127.0.0.1",
+            port=port,
+            database_url=_text(env, "LOKET_DATABASE_URL"),
+            retention_days=int(_number(env, "LOKET_RETENTION_DAYS", 30, integer=True)),
+            max_call_seconds=int(_number(env, "LOKET_MAX_CALL_SECONDS", 600, integer=True)),
+            silence_reprompt_s=_number(env, "LOKET_SILENCE_REPROMPT_S", 6.0, integer=False),
+        )

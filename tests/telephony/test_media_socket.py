@@ -1,0 +1,369 @@
+"""The media WebSocket over a real uvicorn server on 127.0.0.1, driven by a websockets client."""
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+import numpy as np
+import pytest
+import uvicorn
+from twilio.request_validator import RequestValidator
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from dialogue.content.loader import load_content
+from telephony.app import create_app
+from telephony.settings import Settings
+from telephony.twilio import protocol
+from telephony.twilio.protocol import (
+    MAX_MESSAGE_BYTES,
+    Connected,
+    Dtmf,
+    InboundMessage,
+    Mark,
+    Media,
+    Start,
+    Stop,
+    to_json,
+)
+from telephony.twilio.stream import DrainHandler, Send
+from voice.codecs import mulaw_encode
+
+ACCOUNT = "AC" + "0" * 32
+CALLER = "+31612345678"
+TIMEOUT = 10
+
+
+class Recorder:
+    """A call handler that records every message per stream and answers a little:
+    on start it sends a mark and one frame of audio, on DTMF '*' a clear, on '9' it fails."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, list[InboundMessage]] = {}
+        self.ended: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def _event(self, sid: str) -> threading.Event:
+        with self._lock:
+            return self.ended.setdefault(sid, threading.Event())
+
+    async def run(self, messages: AsyncIterator[InboundMessage], send: Send, /) -> None:
+        seen: list[InboundMessage] = []
+        sid = ""
+        try:
+            async for message in messages:
+                seen.append(message)
+                sid = sid or getattr(message, "stream_sid", "")
+                if sid:
+                    self.calls[sid] = seen
+                if isinstance(message, Start):
+                    await send(protocol.mark(sid, "welkom"))
+                    await send(protocol.media(sid, b"\xff" * 160))
+                elif isinstance(message, Dtmf) and message.digit == "*":
+                    await send(protocol.clear(sid))
+                elif isinstance(message, Dtmf) and message.digit == "9":
+                    raise RuntimeError(f"handler broke for caller {CALLER}")
+        finally:
+            if sid:
+                self._event(sid).set()
+
+    def wait(self, sid: str) -> list[InboundMessage]:
+        assert self._event(sid).wait(TIMEOUT), f"handler for {sid} did not finish"
+        return self.calls[sid]
+
+
+@contextlib.contextmanager
+def serve(app) -> Iterator[str]:
+    """Run `app` on a free port of 127.0.0.1 in a thread; yields the ws:// base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(500):
+        if server.started:
+            break
+        thread.join(0.01)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"ws://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def content():
+    return load_content()
+
+
+@pytest.fixture(scope="module")
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture(scope="module")
+def base_url(content, recorder) -> Iterator[str]:
+    settings = Settings(validate_signature=False)
+    with serve(create_app(settings, content, on_call=recorder)) as url:
+        yield url
+
+
+def _start(sid: str, **params: str) -> Start:
+    params = {"call_id": "CA" + sid[2:], "municipality": "demodam", "caller": CALLER, **params}
+    return Start(sid, "CA" + sid[2:], ACCOUNT, ("inbound",), custom_parameters=params,
+                 sequence_number=1)
+
+
+def _audio(n: int) -> bytes:
+    return mulaw_encode(np.full(160, 1000 * n, dtype=np.int16))
+
+
+async def _closed(ws: ClientConnection) -> tuple[int | None, list[dict]]:
+    """Read until the server closes; returns the close code and what it sent."""
+    received = []
+    with contextlib.suppress(ConnectionClosed):
+        async for raw in ws:
+            received.append(json.loads(raw))
+    await ws.wait_closed()
+    return ws.close_code, received
+
+
+def _run(coro):
+    async def bounded():
+        async with asyncio.timeout(TIMEOUT):
+            return await coro
+
+    return asyncio.run(bounded())
+
+
+def test_full_exchange_reaches_the_handler_in_order(base_url, recorder):
+    sid = "MZ" + "a1" * 16
+    sent: list[InboundMessage] = [
+        Connected(),
+        _start(sid),
+        *(Media(sid, "inbound", i, 20 * i, _audio(i), 1 + i) for i in range(1, 6)),
+        Dtmf(sid, "*", "inbound_track", 7),
+        Mark(sid, "welkom", 8),
+        Stop(sid, ACCOUNT, "CA" + sid[2:], 9),
+    ]
+
+    async def call():
+        async with connect(f"{base_url}/twilio/media") as ws:
+            for message in sent:
+                await ws.send(to_json(message))
+            return await _closed(ws)
+
+    code, answers = _run(call())
+    assert recorder.wait(sid) == sent  # connected is passed on too
+    assert recorder.wait(sid)[1].custom_parameters["municipality"] == "demodam"
+    assert code == 1000
+    assert answers == [
+        {"event": "mark", "streamSid": sid, "mark": {"name": "welkom"}},
+        {"event": "media", "streamSid": sid,
+         "media": {"payload": base64.b64encode(b"\xff" * 160).decode()}},
+        {"event": "clear", "streamSid": sid},
+    ]
+
+
+def test_media_before_start_reaches_the_handler(base_url, recorder):
+    sid = "MZ" + "b2" * 16
+    sent = [Media(sid, "inbound", 1, 0, _audio(1)), _start(sid), Stop(sid, ACCOUNT, "CA1")]
+
+    async def call():
+        async with connect(f"{base_url}/twilio/media") as ws:
+            for message in sent:
+                await ws.send(to_json(message))
+            return await _closed(ws)
+
+    code, _ = _run(call())
+    assert code == 1000
+    assert recorder.wait(sid) == sent
+
+
+def test_binary_frames_are_read_too(base_url, recorder):
+    sid = "MZ" + "c3" * 16
+
+    async def call():
+        async with connect(f"{base_url}/twilio/media") as ws:
+            await ws.send(to_json(_start(sid)).encode())
+            await ws.send(to_json(Stop(sid, ACCOUNT, "CA1")).encode())
+            return await _closed(ws)
+
+    assert _run(call())[0] == 1000
+    assert [type(m) for m in recorder.wait(sid)] == [Start, Stop]
+
+
+BAD_FRAMES = {
+    "bad json": "{not json",
+    "bad base64": json.dumps({"event": "media", "streamSid": "MZx", "media": {
+        "track": "inbound", "chunk": "1", "timestamp": "0", "payload": "%%%"}}),
+    "unknown event": json.dumps({"event": "transcript", "streamSid": "MZx"}),
+    "huge frame": json.dumps({"event": "mark", "streamSid": "MZx", "mark": {
+        "name": "x" * (2 * MAX_MESSAGE_BYTES)}}),
+    "invalid utf-8": b'{"event": "\xff"}',
+    "a-law audio": to_json(_start("MZ" + "e" * 32)).replace("x-mulaw", "x-alaw"),
+}
+
+
+@pytest.mark.parametrize("bad", BAD_FRAMES.values(), ids=BAD_FRAMES.keys())
+def test_malformed_frame_closes_only_its_own_socket(base_url, recorder, bad, caplog):
+    good_sid = "MZ" + "d4" * 16
+    bad_sid = "MZ" + "e5" * 16
+    good_sent = [Connected(), _start(good_sid)]
+    good_rest = [Media(good_sid, "inbound", 1, 0, _audio(3)), Stop(good_sid, ACCOUNT, "CA1")]
+
+    async def calls():
+        async with connect(f"{base_url}/twilio/media") as good, \
+                connect(f"{base_url}/twilio/media", max_size=None) as broken:
+            for message in good_sent:
+                await good.send(to_json(message))
+            await broken.send(to_json(_start(bad_sid)))
+            await broken.send(bad)
+            await broken.send(to_json(Stop(bad_sid, ACCOUNT, "CA1")))  # never read
+            broken_code, _ = await _closed(broken)
+            # the first call carries on after the other socket was closed
+            for message in good_rest:
+                await good.send(to_json(message))
+            good_code, answers = await _closed(good)
+            return broken_code, good_code, answers
+
+    recorder.calls.pop(good_sid, None)
+    recorder.ended.pop(good_sid, None)
+    recorder.ended.pop(bad_sid, None)
+    with caplog.at_level(logging.WARNING, logger="telephony"):
+        broken_code, good_code, answers = _run(calls())
+        assert [type(m) for m in recorder.wait(bad_sid)] == [Start]
+    assert broken_code == 1008
+    assert good_code == 1000
+    assert recorder.wait(good_sid) == good_sent + good_rest
+    assert [a["event"] for a in answers] == ["mark", "media"]
+    warnings = [r for r in caplog.records if r.name == "telephony.app"]
+    assert len(warnings) == 1 and bad_sid in warnings[0].getMessage()
+    assert "closed" in warnings[0].getMessage()
+    assert "31612345678" not in caplog.text
+
+
+def test_failing_handler_closes_with_1011_and_a_redacted_log(base_url, recorder, caplog):
+    sid = "MZ" + "f6" * 16
+
+    async def call():
+        async with connect(f"{base_url}/twilio/media") as ws:
+            await ws.send(to_json(_start(sid)))
+            await ws.send(to_json(Dtmf(sid, "9")))
+            return await _closed(ws)
+
+    with caplog.at_level(logging.WARNING, logger="telephony"):
+        code, _ = _run(call())
+        recorder.wait(sid)
+    assert code == 1011
+    assert "call handler failed" in caplog.text and "RuntimeError" in caplog.text
+    assert "31612345678" not in caplog.text
+
+
+def test_many_concurrent_calls_stay_apart(base_url, recorder):
+    sids = [f"MZ{i:032x}" for i in range(1, 9)]
+
+    async def call(sid: str):
+        async with connect(f"{base_url}/twilio/media") as ws:
+            await ws.send(to_json(_start(sid)))
+            for i in range(1, 11):
+                await ws.send(to_json(Media(sid, "inbound", i, 20 * i, _audio(i % 5))))
+                await asyncio.sleep(0)
+            await ws.send(to_json(Stop(sid, ACCOUNT, "CA1")))
+            return await _closed(ws)
+
+    async def all_calls():
+        return await asyncio.gather(*(call(sid) for sid in sids))
+
+    results = _run(all_calls())
+    assert [code for code, _ in results] == [1000] * len(sids)
+    for sid in sids:
+        got = recorder.wait(sid)
+        assert [m.chunk for m in got if isinstance(m, Media)] == list(range(1, 11))
+        assert all(m.stream_sid == sid for m in got)
+
+
+def test_default_handler_consumes_until_stop(content):
+    settings = Settings(validate_signature=False)
+
+    async def call(url: str):
+        async with connect(f"{url}/twilio/media") as ws:
+            sid = "MZ" + "0" * 32
+            for message in [Connected(), _start(sid), Media(sid, "inbound", 1, 0, _audio(1)),
+                            Stop(sid, ACCOUNT, "CA1")]:
+                await ws.send(to_json(message))
+            return await _closed(ws)
+
+    with serve(create_app(settings, content)) as url:
+        code, answers = _run(call(url))
+    assert code == 1000 and answers == []  # echoes nothing
+
+
+def test_drain_handler_stops_at_stop():
+    async def stream():
+        yield Connected()
+        yield Stop("MZ1", ACCOUNT, "CA1")
+        raise AssertionError("read past stop")
+
+    async def send(text: str) -> None:
+        raise AssertionError("the default handler says nothing")
+
+    asyncio.run(DrainHandler().run(stream(), send))
+
+
+def test_handshake_needs_twilios_signature_when_checking(content, caplog):
+    token = "12345678901234567890123456789012"
+    settings = Settings(twilio_auth_token=token)
+
+    async def call(url: str, headers: dict[str, str]):
+        async with connect(f"{url}/twilio/media", additional_headers=headers) as ws:
+            sid = "MZ" + "7" * 32
+            await ws.send(to_json(_start(sid)))
+            await ws.send(to_json(Stop(sid, ACCOUNT, "CA1")))
+            return await _closed(ws)
+
+    with serve(create_app(settings, content)) as url, \
+            caplog.at_level(logging.WARNING, logger="telephony"):
+        signature = RequestValidator(token).compute_signature(f"{url}/twilio/media", {})
+        assert _run(call(url, {"X-Twilio-Signature": signature}))[0] == 1000
+        for headers in [{}, {"X-Twilio-Signature": "d3Jvbmc="}]:
+            with pytest.raises(InvalidStatus) as info:
+                _run(call(url, headers))
+            assert info.value.response.status_code == 403
+    assert caplog.text.count("rejected media stream") == 2
+
+
+def test_caller_hanging_up_without_stop_ends_the_handler(base_url, recorder, caplog):
+    sid = "MZ" + "8" * 32
+
+    async def call():
+        async with connect(f"{base_url}/twilio/media") as ws:
+            await ws.send(to_json(_start(sid)))
+            await ws.send(to_json(Media(sid, "inbound", 1, 0, _audio(1))))
+        # closed by us, mid-call; the handler may still be sending its welcome
+
+    with caplog.at_level(logging.WARNING, logger="telephony"):
+        _run(call())
+        assert [type(m) for m in recorder.wait(sid)][:1] == [Start]
+    assert "telephony.app" not in {r.name for r in caplog.records}
+
+
+def test_hard_stop_after_the_call_time_limit(content, monkeypatch, caplog):
+    monkeypatch.setattr("telephony.app.HARD_STOP_GRACE_S", 0)
+    settings = Settings(validate_signature=False, max_call_seconds=1)
+
+    async def call(url: str):
+        async with connect(f"{url}/twilio/media") as ws:
+            await ws.send(to_json(_start("MZ" + "9" * 32)))
+            return await _closed(ws)  # never sends stop: the server must end it
+
+    with serve(create_app(settings, content)) as url, \
+            caplog.at_level(logging.WARNING, logger="telephony"):
+        code, _ = _run(call(url))
+    assert code == 1000
+    assert "over the call time limit" in caplog.text
