@@ -48,10 +48,9 @@ def validate(
 
 
 def _understander(content_dir: Path | None):
-    from dialogue.referral.catalogue import Catalogue, default_catalogue_path
-
     from dialogue.content.loader import load_content
     from dialogue.nlu.understand import Understander
+    from dialogue.referral.catalogue import Catalogue, default_catalogue_path
 
     content = load_content(content_dir)
     path = default_catalogue_path()
