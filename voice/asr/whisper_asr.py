@@ -35,6 +35,8 @@ _FRAMES_PER_S = 100
 _MAX_FRAMES = 3000
 # Tokens per utterance: far more than 15 s of speech needs, half Whisper's 448 limit.
 _MAX_TOKENS = 224
+# Prompt tokens for phrase hints: the prompt and the output share Whisper's 448 tokens.
+_MAX_HINT_TOKENS = 96
 
 
 @dataclass(slots=True)
@@ -200,7 +202,15 @@ class WhisperRecognizer(Recognizer):
         return stacked, lengths
 
     def _prompt(self, hints: tuple[str, ...]) -> list[int]:
-        hotwords = ", ".join(hints) if hints else None
+        # Keep the first hints (the caller puts the important ones first) within budget;
+        # a longer prompt would overflow the decoder and fail every decode.
+        kept: list[str] = []
+        for hint in hints:
+            trial = ", ".join([*kept, hint])
+            if len(self._tok.encode(" " + trial)) > _MAX_HINT_TOKENS:
+                break
+            kept.append(hint)
+        hotwords = ", ".join(kept) if kept else None
         prev = (
             self._tok.encode(" " + self.options.initial_prompt)
             if self.options.initial_prompt

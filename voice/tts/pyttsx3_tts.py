@@ -1,9 +1,13 @@
 """pyttsx3 on the espeak-ng driver with a Dutch voice."""
 
+import atexit
 import contextlib
 import io
+import itertools
+import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +18,26 @@ from voice.tts.base import Synthesizer, VoiceSettings
 
 # pyttsx3's espeak driver is not thread-safe: one synthesis at a time per process.
 _LOCK = threading.Lock()
+_COUNTER = itertools.count()
+
+
+def _quiet(*_args: object, **_kwargs: object) -> None:
+    """Replaces print() inside the espeak driver, which announces every saved file."""
+
+
+@contextlib.contextmanager
+def _work_dir():
+    # One directory for the process, removed at exit: espeak writes the WAV from its own
+    # callback, which may come late; a directory removed after each sentence made that
+    # late write fail in espeak's thread.
+    global _DIR
+    if _DIR is None:
+        _DIR = Path(tempfile.mkdtemp(prefix="loket-tts-"))
+        atexit.register(shutil.rmtree, _DIR, True)
+    yield _DIR
+
+
+_DIR: Path | None = None
 
 
 class Pyttsx3Synthesizer(Synthesizer):
@@ -28,6 +52,11 @@ class Pyttsx3Synthesizer(Synthesizer):
 
             with contextlib.redirect_stdout(io.StringIO()):
                 self._engine = pyttsx3.init("espeak")
+            import pyttsx3.drivers.espeak as driver
+
+            # The driver prints "Audio saved to ..." from espeak's thread; silence it there
+            # instead of swapping sys.stdout for the whole process.
+            driver.print = _quiet  # type: ignore[attr-defined]
         except (ImportError, RuntimeError, OSError) as exc:
             raise VoiceError(
                 f"cannot start espeak-ng through pyttsx3 ({exc}); "
@@ -46,19 +75,24 @@ class Pyttsx3Synthesizer(Synthesizer):
         """Speak one sentence; returns int16 PCM at 22.05 kHz."""
         if not text.strip():
             return np.zeros(0, dtype=np.int16)
-        with _LOCK, tempfile.TemporaryDirectory(prefix="loket-tts-") as tmp:
-            out = Path(tmp) / "say.wav"
+        with _LOCK, _work_dir() as tmp:
+            out = tmp / f"say-{next(_COUNTER)}.wav"
             e = self._engine
             e.setProperty("voice", self.voice_id(settings))
             e.setProperty("rate", settings.wpm)
             e.setProperty("pitch", settings.pitch)
             e.setProperty("volume", settings.volume)
-            with contextlib.redirect_stdout(io.StringIO()):
-                e.save_to_file(text, str(out))
-                e.runAndWait()
+            e.save_to_file(text, str(out))
+            e.runAndWait()
+            deadline = time.monotonic() + 5.0
+            while not out.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)  # the driver's callback writes the file
             if not out.exists():
                 raise VoiceError("espeak-ng produced no audio")
-            data, rate = sf.read(str(out), dtype="int16", always_2d=True)
+            try:
+                data, rate = sf.read(str(out), dtype="int16", always_2d=True)
+            finally:
+                out.unlink(missing_ok=True)
         if rate != self.native_rate:
             self.native_rate = rate
         return data[:, 0].copy()

@@ -157,3 +157,11 @@ def test_decode_async_does_not_block_the_loop(whisper):
     text, ticks = asyncio.run(main())
     assert "nee" in normalize(text).split()
     assert ticks >= 5  # the loop kept running while the worker decoded
+
+
+@pytest.mark.model
+def test_very_long_hint_list_does_not_break_decoding(whisper):
+    hints = [f"woord{i} product{i} gemeente{i}" for i in range(200)]
+    pcm = audio.load(FIXTURES / "grofvuil_02.wav", 16000)
+    result = whisper.decode(pcm, hints)
+    assert result.text.strip()
