@@ -18,107 +18,51 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 
 from dialogue.core import Dialogue
-from dialogue.expect import ALWAYS
 from dialogue.nlu.redact import redact
 from dialogue.turns import BotTurn, DtmfSpec, Expect, Handover, UserTurn
+from telephony.bargein import BargeIn, loud_db
+from telephony.calltypes import (
+    FRAME,
+    ULAW_SILENCE,
+    CallConfig,
+    Output,
+    TurnRecord,
+    hints,
+    ulaw_frames,
+)
 from voice import FRAME_MS, PHONE_RATE
 from voice.asr.base import RecognitionResult
 from voice.asr.segmenting import SegmentingStream
-from voice.audio import dbfs
-from voice.codecs import frame_size, mulaw_decode, mulaw_encode
+from voice.codecs import mulaw_decode, mulaw_encode
 from voice.tts import SENTENCE_GAP_S, Speaker
 from voice.tts.normalize import split_sentences
-from voice.vad.endpointer import EndpointerConfig
-from voice.vad.webrtc_vad import WebRtcVad
 
 if TYPE_CHECKING:
     from voice.asr.whisper_asr import WhisperRecognizer
 
+__all__ = ["FRAME", "ULAW_SILENCE", "CallConfig", "CallLoop", "Output", "TurnRecord", "hints"]
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+HandoverSink = Callable[[Handover, str], Awaitable[None]]  # (handover, kind) → stored
 
-FRAME = frame_size(PHONE_RATE)  # samples (= μ-law bytes) per 20 ms frame
-ULAW_SILENCE = b"\xff"
 REPROMPT = "Bent u er nog? Waarmee kan ik u helpen?"
 SILENCE_GOODBYE = "Ik hoor u niet meer. Dank u wel voor het bellen. Tot ziens!"
 TIME_UP = "Dit gesprek duurt te lang voor mij. Belt u gerust nog eens. Tot ziens!"
 SORRY = "Sorry, er ging bij mij iets mis. Belt u later nog eens. Tot ziens!"
+TRANSFER_FAILED = ("Het doorverbinden lukt nu helaas niet. Een medewerker belt u zo snel "
+                   "mogelijk terug. Tot ziens!")
 _POLL_S = 0.01  # how often a pending final is checked for
 _LEAD_S = 0.06  # paced audio may run this far ahead of real time (far-end jitter buffer)
 _MARK_GRACE_S = 3.0  # after the last frame, wait this long for the far end's final mark
-# Whisper hotwords longer than about half its 448-token context break decoding.
-HINT_CHARS = 400
-
-
-class Output(Protocol):
-    """What the loop sends to the far end; a transport adapter implements it."""
-
-    async def send_audio(self, ulaw: bytes) -> None:
-        """Play one 20 ms frame of 8 kHz μ-law."""
-
-    async def send_mark(self, name: str) -> None:
-        """Ask to be told (``CallLoop.mark``) when playback reaches this point."""
-
-    async def clear(self) -> None:
-        """Drop audio queued at the far end (barge-in)."""
-
-    async def transfer(self, handover: Handover | None) -> None:
-        """Hand the call to a person."""
-
-    async def hangup(self) -> None:
-        """End the call."""
-
-
-@dataclass
-class CallConfig:
-    """Timings of one call; ``None`` switches a timer off (``loket replay`` does)."""
-
-    pace: bool = True  # send audio at real-time speed
-    reprompt_s: float | None = 6.0  # silence after Loket spoke → reprompt, then goodbye
-    max_call_s: float | None = 600.0
-    dtmf_timeout_s: float = 3.0  # pause between keys that ends a key entry
-    barge_in_ms: int = 300  # speech needed (within barge_in_window_ms) to interrupt
-    barge_in_window_ms: int = 1000
-    echo_margin_db: float = 6.0  # see _BargeIn
-    echo_tail_s: float = 0.3  # the echo gate stays on this long after playback
-    endpointer: EndpointerConfig | None = None
-
-
-@dataclass
-class TurnRecord:
-    """One turn of the call, for ``loket replay``/``loket call`` and persistence."""
-
-    index: int
-    source: Literal["start", "speech", "dtmf", "silence", "time_up", "error"]
-    heard: str = ""  # what the recogniser heard (or the keys pressed)
-    confidence: float | None = None
-    dtmf: str | None = None
-    intent: str | None = None
-    said: str = ""  # what Loket answered
-    actions: list[str] = field(default_factory=list)
-    barged_in_after: str | None = None  # the caller cut Loket off, having heard this
-    interrupted: bool = False  # this answer was cut off by the caller
-    recognition_s: float | None = None  # end of speech → final text
-    dialogue_s: float | None = None
-    latency_s: float | None = None  # end of speech (or last key) → first audio frame sent
-    t_end: float | None = field(default=None, repr=False)  # perf_counter at end of input
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict for JSON (timings rounded to milliseconds)."""
-        d = asdict(self)
-        d.pop("t_end")
-        for k in ("recognition_s", "dialogue_s", "latency_s", "confidence"):
-            if d[k] is not None:
-                d[k] = round(d[k], 3)
-        return d
 
 
 @dataclass(slots=True)
@@ -139,66 +83,6 @@ class _Event:
     kind: Literal["start", "silence"]
 
 
-class _BargeIn:
-    """Decides when caller audio during playback is the caller talking, not echo.
-
-    These lines have no echo cancelling, so Loket's own voice comes back in the caller
-    audio. Rule: during playback a frame counts as caller speech only when webrtcvad
-    calls it speech AND its level is at most ``margin_db`` below the loud level (90th
-    percentile frame level) of what Loket is sending. Line echo returns at least 6 dB
-    down (hybrid echo return loss, ITU-T G.168), so hardly any echo frame passes, while
-    a caller talking over Loket does at a normal level. Barge-in needs ``min_ms`` of
-    such frames within ``window_ms``, so a cough or a lone loud echo frame does not.
-    """
-
-    def __init__(self, min_ms: int, window_ms: int, margin_db: float) -> None:
-        self._vad = WebRtcVad(PHONE_RATE)
-        self._need = max(1, min_ms // FRAME_MS)
-        self._recent: deque[bool] = deque(maxlen=max(1, window_ms // FRAME_MS))
-        self.margin_db = margin_db
-        self.reference_db = float("-inf")  # loud level of Loket's current audio
-
-    def reset(self) -> None:
-        self._recent.clear()
-        self.reference_db = float("-inf")
-
-    def passes(self, frame: np.ndarray) -> bool:
-        """Voiced and loud enough not to be echo."""
-        return dbfs(frame) >= self.reference_db - self.margin_db and self._vad.is_speech(frame)
-
-    def feed(self, frame: np.ndarray) -> bool:
-        """One 20 ms frame at 8 kHz; True when the caller is barging in."""
-        self._recent.append(self.passes(frame))
-        return sum(self._recent) >= self._need
-
-
-def loud_db(pcm: np.ndarray) -> float:
-    """90th-percentile level of the audible 20 ms frames (the 'speaking level')."""
-    levels = [dbfs(pcm[i : i + FRAME]) for i in range(0, len(pcm) - FRAME + 1, FRAME)]
-    audible = [x for x in levels if x > -60.0]
-    return float(np.percentile(audible, 90)) if audible else float("-inf")
-
-
-def hints(phrases: list[str], budget: int = HINT_CHARS) -> list[str]:
-    """Expected phrases that fit Whisper's prompt, the always-valid ones first."""
-    ordered = sorted(dict.fromkeys(phrases), key=lambda p: p not in ALWAYS)  # stable
-    out: list[str] = []
-    for phrase in ordered:
-        budget -= len(phrase) + 2
-        if budget < 0:
-            break
-        out.append(phrase)
-    return out
-
-
-def ulaw_frames(ulaw: bytes) -> list[bytes]:
-    """Split μ-law into 20 ms frames; the last is padded with silence."""
-    out = [ulaw[i : i + FRAME] for i in range(0, len(ulaw), FRAME)]
-    if out and len(out[-1]) < FRAME:
-        out[-1] += ULAW_SILENCE * (FRAME - len(out[-1]))
-    return out
-
-
 class CallLoop:
     """One call. Inputs are async methods; nothing here raises into the transport."""
 
@@ -214,6 +98,7 @@ class CallLoop:
         municipality: str | None = None,
         caller: str | None = None,
         config: CallConfig | None = None,
+        on_handover: HandoverSink | None = None,
     ) -> None:
         self.cfg = config or CallConfig()
         self.session_id = session_id
@@ -222,8 +107,11 @@ class CallLoop:
         self.end_reason: str | None = None
         self._dialogue, self._speaker, self._out, self._pool = dialogue, speaker, output, pool
         self._municipality, self._caller = municipality, caller
+        self._on_handover = on_handover
+        self._ended = asyncio.Event()
+        self._t_start: float | None = None
         self._stream = SegmentingStream(recognizer, PHONE_RATE, config=self.cfg.endpointer)
-        self._barge = _BargeIn(self.cfg.barge_in_ms, self.cfg.barge_in_window_ms,
+        self._barge = BargeIn(self.cfg.barge_in_ms, self.cfg.barge_in_window_ms,
                                self.cfg.echo_margin_db)
         self._inbox: asyncio.Queue[_Speech | _Keys | _Event] = asyncio.Queue()
         self._expect = Expect()
@@ -245,11 +133,13 @@ class CallLoop:
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     # -- inputs ---------------------------------------------------------------------
-    async def start(self) -> None:
-        """Open the dialogue and play the greeting (returns at once)."""
+    async def start(self, t0: float | None = None) -> None:
+        """Open the dialogue and play the greeting (returns at once). ``t0`` is the
+        ``perf_counter`` time the call arrived, for the greeting's latency."""
         if self._started or self._stopped:
             return
         self._started = True
+        self._t_start = t0 if t0 is not None else time.perf_counter()
         self._spawn("worker", self._work())
         if self.cfg.max_call_s:
             self._spawn("max_call", self._time_up(self.cfg.max_call_s))
@@ -315,6 +205,11 @@ class CallLoop:
         for name in list(self._tasks):
             self._cancel(name)
         self._stream.reset()
+        self._ended.set()
+
+    async def wait_ended(self) -> None:
+        """Return once the call is over (stopped, transferred or hung up)."""
+        await self._ended.wait()
 
     @property
     def ended(self) -> bool:
@@ -441,7 +336,7 @@ class CallLoop:
         if isinstance(event, _Event) and event.kind == "start":
             bot = await self._run(self._dialogue.start, self.session_id, self._municipality,
                                   self._caller)
-            record = TurnRecord(0, "start", said=bot.spoken)
+            record = TurnRecord(0, "start", said=bot.spoken, t_end=self._t_start)
             self.turns.append(record)
             await self._answer(bot, record)
             return
@@ -482,6 +377,7 @@ class CallLoop:
         for action in bot.actions:
             if action.type in ("callback", "record") and action.handover is not None:
                 self.handovers.append(action.handover)
+                await self._keep(action.handover, action.type)
         heard_all = await self._say(bot.spoken, record, interruptible=not bot.end)
         transfer = bot.action("transfer")
         if transfer is not None:
@@ -498,15 +394,36 @@ class CallLoop:
         await self._say(text, self.turns[-1], interruptible=False)
         await self._finish(reason)
 
+    async def _keep(self, handover: Handover, kind: str) -> None:
+        if self._on_handover is None:
+            return
+        try:
+            await self._on_handover(handover, kind)
+        except Exception:  # the desk missing one must not end the call
+            log.exception("call %s: storing a %s handover failed", self.session_id, kind)
+
     async def _finish(self, reason: str, handover: Handover | None = None) -> None:
         self.end_reason = reason
-        try:
-            if reason == "transfer":
-                await self._out.transfer(handover)
-            else:
+        if reason == "transfer":
+            ok = False
+            try:
+                ok = await self._out.transfer(handover)
+            except Exception:
+                log.exception("call %s: transfer failed", self.session_id)
+            if not ok:  # nobody to take the call: an agent calls back instead
+                self.end_reason = reason = "transfer_failed"
+                if handover is not None:
+                    handover.callback = True
+                    self.handovers.append(handover)
+                    await self._keep(handover, "callback")
+                self.turns.append(TurnRecord(len(self.turns), "error", said=TRANSFER_FAILED,
+                                             actions=["hangup"]))
+                await self._say(TRANSFER_FAILED, self.turns[-1], interruptible=False)
+        if reason != "transfer":
+            try:
                 await self._out.hangup()
-        except Exception:
-            log.exception("call %s: %s failed", self.session_id, reason)
+            except Exception:
+                log.exception("call %s: hang-up failed", self.session_id)
         worker = self._tasks.pop("worker", None)  # stop() must not cancel the running turn
         await self.stop()
         if worker is not None and worker is not asyncio.current_task():

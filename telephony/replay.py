@@ -62,8 +62,9 @@ class RecordingOutput:
         self.clears += 1
         self.pending_marks.clear()
 
-    async def transfer(self, handover: Handover | None) -> None:
+    async def transfer(self, handover: Handover | None) -> bool:
         self.transfers.append(handover)
+        return True
 
     async def hangup(self) -> None:
         self.hangups += 1

@@ -128,6 +128,37 @@ def test_zero_key_transfers_with_handover(make):
     asyncio.run(body())
 
 
+class FailingTransfer(RecordingOutput):
+    async def transfer(self, handover):
+        await super().transfer(handover)
+        return False  # e.g. the Twilio API could not be reached
+
+
+def test_failed_transfer_becomes_a_callback_request(whisper, content, nlu, speaker, pool):
+    async def body():
+        out = FailingTransfer()
+        kept: list[tuple[str, str]] = []
+
+        async def keep(handover, kind):
+            kept.append((handover.reason, kind))
+
+        dialogue = Dialogue(content, nlu, SessionStore(":memory:"), clock=lambda: OPEN)
+        loop = CallLoop(dialogue, whisper, speaker, out, pool, session_id="t9",
+                        municipality="demodam", on_handover=keep,
+                        config=CallConfig(pace=False, reprompt_s=None, max_call_s=None))
+        out.loop = loop
+        await loop.start()
+        await loop.wait_idle()
+        assert loop.turns[0].latency_s is not None  # the greeting's latency is measured
+        await loop.dtmf("0")
+        await asyncio.wait_for(loop.wait_ended(), 20)
+        assert loop.end_reason == "transfer_failed"
+        assert kept == [("asked", "callback")] and loop.handovers[0].callback
+        assert "terug" in loop.turns[-1].said and out.hangups == 1
+
+    asyncio.run(body())
+
+
 def test_digits_collected_per_expect_spec(make):
     async def body():
         loop, _ = make(dtmf_timeout_s=0.2)
