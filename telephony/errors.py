@@ -7,3 +7,7 @@ class TelephonyError(Exception):
 
 class StoreError(TelephonyError):
     """The call store cannot be opened or used (bad URL, unreachable database, ...)."""
+
+
+class TwilioApiError(TelephonyError):
+    """A request to Twilio's REST API failed (error answer, bad credentials, unreachable)."""

@@ -14,6 +14,8 @@ LOKET_DATABASE_URL         (none)       call store (SQLAlchemy URL)
 LOKET_RETENTION_DAYS       30           days call records are kept
 LOKET_MAX_CALL_SECONDS     600          longest call
 LOKET_SILENCE_REPROMPT_S   6            seconds of silence before Loket asks again
+LOKET_TWILIO_API_URL       (none)       base URL for Twilio's REST API instead of
+                                        https://api.twilio.com (tests, proxies)
 =========================  ===========  ==================================================
 """
 
@@ -56,6 +58,18 @@ def _public_url(env: Mapping[str, str]) -> str | None:
     return raw.rstrip("/")
 
 
+def _api_url(env: Mapping[str, str]) -> str | None:
+    raw = _text(env, "LOKET_TWILIO_API_URL")
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    bad = parts.query or parts.fragment or parts.path.strip("/")
+    if parts.scheme not in {"http", "https"} or not parts.netloc or bad:
+        raise TelephonyError(
+            f"LOKET_TWILIO_API_URL must be an http(s) URL without a path, got {raw!r}")
+    return raw.rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     public_url: str | None = None  # no trailing slash
@@ -68,6 +82,7 @@ class Settings:
     retention_days: int = 30
     max_call_seconds: int = 600
     silence_reprompt_s: float = 6.0
+    twilio_api_url: str | None = None  # scheme://host[:port], no trailing slash
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -88,4 +103,5 @@ class Settings:
             retention_days=int(_number(env, "LOKET_RETENTION_DAYS", 30, integer=True)),
             max_call_seconds=int(_number(env, "LOKET_MAX_CALL_SECONDS", 600, integer=True)),
             silence_reprompt_s=_number(env, "LOKET_SILENCE_REPROMPT_S", 6.0, integer=False),
+            twilio_api_url=_api_url(env),
         )

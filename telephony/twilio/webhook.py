@@ -7,6 +7,7 @@ to check are built by `signed_urls` from the configured public base URL and the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -84,3 +85,65 @@ def say_and_hang_up(text: str, language: str = LANGUAGE) -> str:
 def unknown_number_twiml() -> str:
     """The answer for a called number that belongs to no municipality."""
     return say_and_hang_up(UNKNOWN_NUMBER_NL)
+
+
+# Warm transfer (Dutch: the caller and the agent hear these).
+TRANSFER_ANNOUNCEMENT_NL = "Ik verbind u nu door met een medewerker. Een moment alstublieft."
+TRANSFER_FALLBACK_NL = (
+    "Het spijt me, er is op dit moment geen medewerker beschikbaar. "
+    "Belt u alstublieft terug tijdens kantoortijden. Tot ziens."
+)
+WHISPER_PREFIX_NL = "Doorverbonden beller van Loket. "
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+# sip:[user@]host[:port][;params]
+_SIP = re.compile(r"sips?:(?:[^\s@<>\"']+@)?[a-z0-9.-]+(?::\d{1,5})?(?:;[^\s<>\"']*)?", re.I)
+DIAL_CONNECTED = frozenset({"completed", "answered"})  # DialCallStatus after a real conversation
+
+
+def transfer_target_kind(target: str) -> str:
+    """The kind of transfer target: 'number' (E.164) or 'sip' (sip:/sips:); else ValueError."""
+    if _E164.fullmatch(target):
+        return "number"
+    if _SIP.fullmatch(target):
+        return "sip"
+    raise ValueError("transfer target must be an E.164 number (+31...) or a sip:/sips: address")
+
+
+def transfer_twiml(target: str, whisper_url: str | None, *, caller_id: str | None = None,
+                   announcement: str = TRANSFER_ANNOUNCEMENT_NL, timeout_s: int = 30,
+                   fallback: str = TRANSFER_FALLBACK_NL, action: str | None = None) -> str:
+    """Announce, then `<Dial>` the contact centre; `whisper_url`'s TwiML plays to the agent
+    after they pick up and before the parties are connected. Without `action`, Twilio goes on
+    to the fallback `<Say>` + `<Hangup/>` whenever the dial ends with the caller still on the
+    line (no answer, busy, failed, but also after the agent hangs up); with `action`, Twilio
+    asks that URL instead (answer it with `after_dial_twiml`)."""
+    kind = transfer_target_kind(target)
+    if timeout_s <= 0:
+        raise ValueError("timeout_s must be positive")
+    response = VoiceResponse()
+    response.say(announcement, language=LANGUAGE)
+    dial = response.dial(caller_id=caller_id, timeout=timeout_s, action=action)
+    if kind == "number":
+        dial.number(target, url=whisper_url)
+    else:
+        dial.sip(target, url=whisper_url)
+    response.say(fallback, language=LANGUAGE)
+    response.hangup()
+    return str(response)
+
+
+def whisper_twiml(summary: str) -> str:
+    """What the agent hears on picking up, before the caller is connected."""
+    response = VoiceResponse()
+    response.say(WHISPER_PREFIX_NL + summary.strip(), language=LANGUAGE)
+    return str(response)
+
+
+def after_dial_twiml(dial_call_status: str, fallback: str = TRANSFER_FALLBACK_NL) -> str:
+    """Answer to the `<Dial action>` request: hang up after a real conversation, otherwise
+    the fallback message and hang up."""
+    if dial_call_status.strip().lower() in DIAL_CONNECTED:
+        response = VoiceResponse()
+        response.hangup()
+        return str(response)
+    return say_and_hang_up(fallback)

@@ -63,3 +63,18 @@ def test_settings_are_frozen_and_hide_secrets():
     assert "geheim" not in repr(s) and "wachtwoord" not in repr(s)
     with pytest.raises(AttributeError):
         s.port = 1  # type: ignore[misc]
+
+
+def test_twilio_api_url():
+    assert Settings.from_env({}).twilio_api_url is None
+    s = Settings.from_env({"LOKET_TWILIO_API_URL": " http://127.0.0.1:8099/ "})
+    assert s.twilio_api_url == "http://127.0.0.1:8099"
+    assert Settings.from_env({"LOKET_TWILIO_API_URL": "https://api.twilio.com"}).twilio_api_url \
+        == "https://api.twilio.com"
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1:8099", "ftp://api.twilio.com",
+                                   "https://api.twilio.com/2010-04-01", "https://x?y=1"])
+def test_bad_twilio_api_url(value):
+    with pytest.raises(TelephonyError, match="LOKET_TWILIO_API_URL"):
+        Settings.from_env({"LOKET_TWILIO_API_URL": value})
