@@ -13,7 +13,7 @@ from rich.console import Console
 
 from dialogue.errors import DialogueError
 from dialogue.nlu.redact import RedactingFilter
-from loket import dialogue_cmds, telephony_cmds, upl_cmd, voice_cmds
+from loket import agents_cmd, dialogue_cmds, telephony_cmds, upl_cmd, voice_cmds
 from voice.errors import VoiceError
 
 app = typer.Typer(
@@ -37,6 +37,7 @@ app.command("understand")(dialogue_cmds.understand)
 app.command("chat")(dialogue_cmds.chat)
 eval_app.command("nlu")(dialogue_cmds.eval_nlu)
 app.command("replay")(telephony_cmds.replay)
+app.add_typer(agents_cmd.agents_app, name="agents")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 

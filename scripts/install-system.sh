@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # System packages Loket needs: espeak-ng (and its library, for pyttsx3), libsndfile,
-# wdutch (a Dutch word list that re-ranks recognition hypotheses)
-# and python3-venv. Installs them with apt-get when run as root; otherwise prints
-# the exact command to run and stops.
+# wdutch (a Dutch word list that re-ranks recognition hypotheses), chromium and
+# chromium-driver (the agent desk's browser test) and python3-venv. Installs them with
+# apt-get when run as root; otherwise prints the exact command to run and stops.
 set -euo pipefail
 
-pkgs=(espeak-ng libespeak-ng1 libsndfile1 wdutch)
+pkgs=(espeak-ng libespeak-ng1 libsndfile1 wdutch chromium chromium-driver)
 python3 -c 'import venv, ensurepip' 2>/dev/null || pkgs+=(python3-venv)
 
 missing=()
