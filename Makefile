@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint fixtures install clean demo
+.PHONY: run test lint fixtures install clean
 
 install: $(STAMP)
 
@@ -16,12 +16,10 @@ $(STAMP): pyproject.toml scripts/install-system.sh
 	$(BIN)/loket models install
 	touch $(STAMP)
 
-# Until the phone gateway exists: demonstrate the voice layer on a fixture.
+# Start the phone gateway on embedded defaults (SQLite in ~/.local/share/loket, the demo
+# municipalities, Whisper base). It prints how to place a simulated call.
 run: $(STAMP)
-	$(BIN)/loket transcribe --phone audio_fixtures/paspoort_01.wav
-	$(BIN)/loket say "Goedemiddag, u spreekt met Loket. Een paspoort kost € 84,70. U maakt eerst een afspraak." -o out/antwoord.wav
-	@echo "Listen to out/antwoord.wav"
-	$(BIN)/loket chat --municipality demodam --script scripts/demo-chat.txt
+	$(BIN)/loket serve
 
 test: $(STAMP)
 	$(BIN)/ruff check .

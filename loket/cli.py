@@ -13,7 +13,8 @@ from rich.console import Console
 
 from dialogue.errors import DialogueError
 from dialogue.nlu.redact import RedactingFilter
-from loket import agents_cmd, dialogue_cmds, telephony_cmds, upl_cmd, voice_cmds
+from loket import agents_cmd, dialogue_cmds, gateway_cmds, telephony_cmds, upl_cmd, voice_cmds
+from telephony.errors import TelephonyError
 from voice.errors import VoiceError
 
 app = typer.Typer(
@@ -31,12 +32,15 @@ eval_app.command("asr")(voice_cmds.eval_asr)
 bench_app = typer.Typer(help="Speed benchmarks.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 bench_app.command("asr")(voice_cmds.bench_asr)
+bench_app.command("calls")(gateway_cmds.bench_calls)
 app.add_typer(dialogue_cmds.content_app, name="content")
 dialogue_cmds.content_app.command("import-upl")(upl_cmd.import_upl)
 app.command("understand")(dialogue_cmds.understand)
 app.command("chat")(dialogue_cmds.chat)
 eval_app.command("nlu")(dialogue_cmds.eval_nlu)
 app.command("replay")(telephony_cmds.replay)
+app.command("serve")(gateway_cmds.serve)
+app.command("call")(gateway_cmds.call)
 app.add_typer(agents_cmd.agents_app, name="agents")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -54,7 +58,7 @@ def main() -> None:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
-    except (VoiceError, DialogueError) as exc:
+    except (VoiceError, DialogueError, TelephonyError) as exc:
         err.print(f"error: {exc}", markup=False)
         sys.exit(2)
     except KeyboardInterrupt:

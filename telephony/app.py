@@ -2,6 +2,8 @@
 
     POST /twilio/voice   incoming call -> TwiML <Connect><Stream> to /twilio/media
     POST /twilio/status  call status callbacks -> `status_sink` (or a redacted log line)
+    POST /twilio/whisper/{token}  what the agent hears on pick-up during a transfer
+    POST /twilio/after-dial       a transfer's <Dial> ended: hang up, or say sorry first
     GET  /health         {"status": "ok"}
     WS   /twilio/media   Media Streams -> `CallHandler.run(messages, send)`
 
@@ -14,6 +16,7 @@ touches no other call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -37,21 +40,27 @@ from telephony.twilio.stream import (
 from telephony.twilio.webhook import (
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
+    after_dial_twiml,
     public_url,
     signature_ok,
     signed_urls,
     unknown_number_twiml,
     voice_twiml,
     websocket_url,
+    whisper_twiml,
 )
 
 log = logging.getLogger(__name__)
 
+Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
 StatusSink = Callable[[dict[str, str]], Awaitable[None] | None]
+WhisperText = Callable[[str], str | None]  # token -> summary, None when unknown
 
 VOICE_PATH = "/twilio/voice"
 STATUS_PATH = "/twilio/status"
 MEDIA_PATH = "/twilio/media"
+WHISPER_PATH = "/twilio/whisper"
+AFTER_DIAL_PATH = "/twilio/after-dial"
 HARD_STOP_GRACE_S = 30  # the call loop ends calls politely; this is only the backstop
 MAX_FORM_FIELDS = 200  # Twilio sends a few dozen
 MAX_FORM_BYTES = 64 * 1024
@@ -74,14 +83,16 @@ def _where(exc: BaseException) -> str:
 
 
 def create_app(settings: Settings, content: Content, on_call: CallHandler | None = None, *,
-               status_sink: StatusSink | None = None) -> FastAPI:
+               status_sink: StatusSink | None = None, whisper: WhisperText | None = None,
+               lifespan: Lifespan | None = None) -> FastAPI:
     """The gateway app. `on_call` runs each media stream (default: consume until stop)."""
     if settings.validate_signature and not settings.twilio_auth_token:
         raise TelephonyError(
             "TWILIO_AUTH_TOKEN is needed to check webhook signatures "
             "(LOKET_VALIDATE_SIGNATURE=false turns checking off, for development only)")
     handler: CallHandler = on_call if on_call is not None else DrainHandler()
-    app = FastAPI(title="Loket gateway", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Loket gateway", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
     app.state.settings = settings
     app.state.content = content
 
@@ -124,7 +135,7 @@ def create_app(settings: Settings, content: Content, on_call: CallHandler | None
             return Response(unknown_number_twiml(), media_type=XML)
         log.info("call %s for %s: connecting the media stream", redact(call_sid), pack.slug)
         parameters = {"call_id": call_sid, "municipality": pack.slug,
-                      "caller": _field(form, "From")}
+                      "caller": _field(form, "From"), "called": called}
         return Response(voice_twiml(stream_url(request), parameters), media_type=XML)
 
     @app.post(STATUS_PATH)
@@ -145,6 +156,19 @@ def create_app(settings: Settings, content: Content, on_call: CallHandler | None
                       redact(f"{type(exc).__name__}: {exc}"))
             return Response(status_code=500)
         return Response(status_code=204)
+
+    @app.post(WHISPER_PATH + "/{token}")
+    async def twilio_whisper(token: str, request: Request) -> Response:
+        await verified_form(request)
+        summary = whisper(token) if whisper is not None else None
+        if summary is None:
+            log.warning("whisper for an unknown or expired transfer")
+        return Response(whisper_twiml(summary or ""), media_type=XML)
+
+    @app.post(AFTER_DIAL_PATH)
+    async def twilio_after_dial(request: Request) -> Response:
+        form = await verified_form(request)
+        return Response(after_dial_twiml(_field(form, "DialCallStatus")), media_type=XML)
 
     @app.get("/health")
     async def health() -> dict[str, str]:

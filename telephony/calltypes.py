@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -69,11 +70,13 @@ class TurnRecord:
     dialogue_s: float | None = None
     latency_s: float | None = None  # end of speech (or last key) → first audio frame sent
     t_end: float | None = field(default=None, repr=False)  # perf_counter at end of input
+    at: float = field(default_factory=time.time, repr=False)  # wall clock, for the store
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON (timings rounded to milliseconds)."""
         d = asdict(self)
         d.pop("t_end")
+        d.pop("at")
         for k in ("recognition_s", "dialogue_s", "latency_s", "confidence"):
             if d[k] is not None:
                 d[k] = round(d[k], 3)
@@ -81,8 +84,10 @@ class TurnRecord:
 
 
 def hints(phrases: list[str], budget: int = HINT_CHARS) -> list[str]:
-    """Expected phrases that fit Whisper's prompt, the always-valid ones first."""
-    ordered = sorted(dict.fromkeys(phrases), key=lambda p: p not in ALWAYS)  # stable
+    """Expected phrases that fit Whisper's prompt, the always-valid ones first. Single
+    letters are left out: as Whisper hotwords they make it hear spelled-out garbage."""
+    wanted = [p for p in dict.fromkeys(phrases) if len(p.strip()) > 1]
+    ordered = sorted(wanted, key=lambda p: p not in ALWAYS)  # stable
     out: list[str] = []
     for phrase in ordered:
         budget -= len(phrase) + 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import FIXTURES, ROOT
+from support import FIXTURES, ROOT
 
 LOKET = [sys.executable, "-m", "loket"]
 

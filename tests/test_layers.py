@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 FORBIDDEN = {
     "voice": {"dialogue", "telephony", "loket"},

@@ -282,6 +282,20 @@ class Store:
             s.add(turn)
             return turn
 
+    def add_turns(self, call_id: str, rows: list[Mapping[str, Any]]) -> int:
+        """Append several turns (dicts of `add_turn`'s arguments) in one transaction."""
+        for row in rows:
+            if row.get("role") not in ROLES:
+                raise ValueError(f"role must be one of {ROLES}, got {row.get('role')!r}")
+        with self._session(write=True) as s:
+            if s.get(Call, call_id) is None:
+                raise StoreError(f"no call {call_id}")
+            last = s.scalar(select(func.max(Turn.index)).where(Turn.call_id == call_id))
+            start = 0 if last is None else last + 1
+            s.add_all(Turn(call_id=call_id, index=start + i, **{"text": "", **row})
+                      for i, row in enumerate(rows))
+        return len(rows)
+
     def turns(self, call_id: str) -> list[Turn]:
         """A call's turns in order."""
         query = select(Turn).where(Turn.call_id == call_id).order_by(Turn.index)

@@ -3,7 +3,7 @@
 import subprocess
 from pathlib import Path
 
-from conftest import ROOT
+from support import ROOT
 
 LOKET = str(ROOT / ".venv" / "bin" / "loket")
 

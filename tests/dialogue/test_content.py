@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 from dialogue.content.loader import ContentInvalid, check_content, load_content
 from dialogue.intents import TOPICS

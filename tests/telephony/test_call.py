@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import FIXTURES, ROOT
+from support import FIXTURES, ROOT
 
 from dialogue.content.loader import load_content
 from dialogue.core import Dialogue

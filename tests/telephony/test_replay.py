@@ -9,7 +9,7 @@ import json
 import pytest
 import soundfile as sf
 import typer
-from conftest import FIXTURES, ROOT
+from support import FIXTURES, ROOT
 
 from dialogue.content.loader import load_content
 from dialogue.core import Dialogue

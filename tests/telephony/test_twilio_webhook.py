@@ -122,7 +122,8 @@ def test_signed_call_gets_a_stream_to_its_municipality(content):
     assert "xml" in response.headers["content-type"]
     url, params = _stream(response.text)
     assert url == "ws://testserver/twilio/media"
-    assert params == {"call_id": CALL, "municipality": "demodam", "caller": CALLER}
+    assert params == {"call_id": CALL, "municipality": "demodam", "caller": CALLER,
+                      "called": DEMODAM}
 
 
 def test_second_municipality_by_called_number(content):

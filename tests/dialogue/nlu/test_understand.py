@@ -6,7 +6,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 from dialogue.intents import INTENTS
 from dialogue.nlu.understand import training_data

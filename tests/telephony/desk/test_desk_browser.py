@@ -1,23 +1,11 @@
 """The desk in Debian's headless chromium: log in, a handover arrives live, mark it handled."""
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
+from browser import chromium, need_chromium
 from desk_helpers import PASSWORD, add_handover
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+need_chromium()
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed "
-                                "(pip install -e '.[dev]')")
-if not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()):
-    pytest.skip("Debian's chromium and chromedriver are needed: "
-                "apt-get install chromium chromium-driver", allow_module_level=True)
-
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -27,19 +15,8 @@ WAIT_S = 15
 
 @pytest.fixture
 def browser(tmp_path):
-    options = Options()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--disable-gpu", "--disable-dev-shm-usage",
-                "--no-first-run", "--disable-extensions", f"--user-data-dir={tmp_path / 'c'}"):
-        options.add_argument(arg)
-    if os.geteuid() == 0:
-        options.add_argument("--no-sandbox")  # chromium refuses to run as root otherwise
-    service = Service(executable_path=CHROMEDRIVER, log_output=os.devnull)
-    driver = webdriver.Chrome(service=service, options=options)
-    try:
+    with chromium(tmp_path / "chromium") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_handover_appears_live_and_is_handled(live, browser):

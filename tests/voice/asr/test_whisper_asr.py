@@ -4,7 +4,7 @@ import csv
 
 import numpy as np
 import pytest
-from conftest import FIXTURES, heard
+from support import FIXTURES, heard
 
 from voice import audio
 from voice.asr.base import RecognitionResult

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import heard
+from support import heard
 
 from voice.audio import dbfs
 from voice.codecs import mulaw_decode

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import FIXTURES
+from support import FIXTURES
 
 from voice import audio
 from voice.vad.endpointer import (

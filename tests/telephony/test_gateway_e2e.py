@@ -1,0 +1,377 @@
+"""End-to-end calls: the real server on 127.0.0.1, a simulated caller acting like Twilio,
+the real recogniser, dialogue, synthesiser and SQLite store; Twilio's REST API is the local
+simulated one. Assertions are on what was understood and done, not on exact words."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import uvicorn
+from support import FIXTURES
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from dialogue.core import Dialogue
+from dialogue.state import SessionStore
+from telephony import server as srv
+from telephony.caller import CallerError, SimulatedCaller
+from telephony.replay import phone_ulaw
+from telephony.services import Services
+from telephony.settings import Settings
+from telephony.store import Store
+from telephony.twilio import protocol
+from telephony.twilio.protocol import Connected, Start
+from telephony.twilio.rest import TwilioRest
+from telephony.twilio.simapi import SimulatedTwilioApi
+from voice.tts import Speaker
+from voice.tts.cache import AudioCache
+
+pytestmark = pytest.mark.model
+ACCOUNT = "AC" + "1" * 32
+TOKEN = "e2e-secret-token"
+OPEN = dt.datetime(2026, 12, 8, 10, 0)  # Tuesday morning: agents take transfers
+NIGHT = dt.datetime(2026, 12, 6, 22, 0)  # Sunday night: callbacks only
+DEMODAM = "+31205550100"
+VOORBEELDRIJK = "+31305550200"
+TIMEOUT = 120
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = OPEN
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[SimulatedTwilioApi]:
+    with SimulatedTwilioApi(ACCOUNT, TOKEN, any_call=True) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="module")
+def services(whisper, content, nlu, api, clock, tmp_path_factory) -> Iterator[Services]:
+    tmp = tmp_path_factory.mktemp("gateway")
+    settings = Settings(twilio_account_sid=ACCOUNT, twilio_auth_token=TOKEN,
+                        twilio_api_url=api.url, max_call_seconds=300)
+    with ThreadPoolExecutor(4) as pool:
+        s = Services(settings=settings, content=content,
+                     dialogue=Dialogue(content, nlu, SessionStore(":memory:"), clock=clock),
+                     recognizer=whisper, speaker=Speaker(cache=AudioCache(tmp / "tts")),
+                     pool=pool, store=Store(f"sqlite:///{tmp / 'calls.sqlite3'}"),
+                     rest=TwilioRest(ACCOUNT, TOKEN, api_url=api.url))
+        s.warm_up()
+        yield s
+        s.store.close()
+
+
+@pytest.fixture(scope="module")
+def base(services) -> Iterator[str]:
+    config = srv.config(srv.build_app(services), services)
+    config.port, config.lifespan = 0, "on"
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(1000):
+        if server.started:
+            break
+        thread.join(0.01)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    services.settings = dataclasses.replace(services.settings, port=port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(autouse=True)
+def _office_open(clock):
+    clock.now = OPEN
+
+
+def clip(name: str) -> bytes:
+    return phone_ulaw(FIXTURES / name)
+
+
+def run(coro):
+    async def bounded():
+        async with asyncio.timeout(TIMEOUT):
+            return await coro
+
+    return asyncio.run(bounded())
+
+
+def caller(base: str, to: str = DEMODAM, token: str = TOKEN) -> SimulatedCaller:
+    return SimulatedCaller(base, to, auth_token=token, account_sid=ACCOUNT, fast=True)
+
+
+def stored(services: Services, call_sid: str, timeout: float = 15.0):
+    """The call's row once the gateway has stored its end."""
+    for _ in range(int(timeout / 0.1)):
+        call = services.store.call(call_sid)
+        if call is not None and call.ended_at is not None:
+            return call
+        threading.Event().wait(0.1)
+    raise AssertionError(f"call {call_sid} was not stored as ended")
+
+
+def loket_turns(services: Services, call_sid: str):
+    return [t for t in services.store.turns(call_sid) if t.role == "loket"]
+
+
+def test_greeting_then_a_question_answered_and_stored(base, services):
+    async def body():
+        async with caller(base) as sim:
+            await sim.greeting()
+            turn = await sim.turn(clip("grofvuil_02.wav"), "grofvuil_02")
+            return sim, turn
+
+    sim, turn = run(body())
+    result = sim.result
+    assert result.municipality == "demodam"
+    assert result.greeting_s is not None and result.frames_received > 100
+    assert result.marks_answered >= 2  # Loket learns what was played
+    assert turn.answered and turn.latency_s is not None
+    call = stored(services, sim.call_sid)
+    assert call.contained and call.end_reason == "stopped"
+    said = loket_turns(services, sim.call_sid)
+    assert "Demodam" in said[0].text
+    assert said[1].intent == "grofvuil" and said[1].latency_ms is not None
+    heard = [t for t in services.store.turns(sim.call_sid) if t.role == "caller"]
+    assert heard[0].text and heard[0].recognition_ms is not None
+    statuses = [e.status for e in services.store.events(sim.call_sid)]
+    assert statuses == ["completed"]  # the status callback was recorded
+
+
+def test_keypad_postcode_in_a_multi_turn_flow(base, services):
+    async def body():
+        async with caller(base) as sim:
+            await sim.greeting()
+            await sim.turn(clip("afvalkalender_01.wav"), "afvalkalender_01")
+            await sim.press("9991")
+            return sim
+
+    sim = run(body())
+    stored(services, sim.call_sid)
+    said = loket_turns(services, sim.call_sid)
+    assert said[1].intent == "afvalkalender" and "postcode" in said[1].text
+    keys = [t for t in services.store.turns(sim.call_sid) if t.role == "caller"][1]
+    assert keys.text == "9991"
+    assert "letters" in said[2].text  # the digits were taken; the flow asks what is missing
+
+
+def test_barge_in_stops_loket_and_takes_the_new_question(base, services):
+    """The caller talks over the greeting (at a normal level, louder than line echo)."""
+
+    async def body():
+        async with caller(base) as sim:
+            assert await sim.speaking()  # the greeting is playing
+            await asyncio.sleep(0.8)
+            await sim.turn(clip("grofvuil_02.wav"), "grofvuil_02")
+            return sim
+
+    sim = run(body())
+    assert sim.result.clears >= 1  # Loket told Twilio to drop its queued audio
+    stored(services, sim.call_sid)
+    said = loket_turns(services, sim.call_sid)
+    heard = [t for t in services.store.turns(sim.call_sid) if t.role == "caller"]
+    # The greeting was cut off; the words spoken over it reached the dialogue as a turn
+    # (their onset came from the audio kept while Loket was talking) and got an answer.
+    assert said[0].cut_off and heard and heard[0].text
+    assert said[1].intent is not None and not said[1].cut_off
+
+
+def test_transfer_redirects_the_call_with_a_whisper(base, services, api):
+    before = len(api.whispers)
+    api.dialled.clear()
+
+    async def body():
+        async with caller(base) as sim:
+            await sim.greeting()
+            await sim.press("0")  # 0: a person
+            return sim
+
+    sim = run(body())
+    assert sim.result.ended_by == "loket", services.store.turns(sim.call_sid)
+    assert api.dialled.wait(10)
+    twiml = api.calls[sim.call_sid].twiml
+    assert len(twiml) == 1 and "<Dial" in twiml[0]
+    whisper = api.whispers[before]
+    assert whisper.call_sid == sim.call_sid
+    assert whisper.target == services.content.get("demodam").municipality.transfer_number
+    assert whisper.heard and "Loket" in whisper.heard and len(whisper.heard) > 30
+    request = next(r for r in api.requests if sim.call_sid in r.path)
+    assert request.path == f"/2010-04-01/Accounts/{ACCOUNT}/Calls/{sim.call_sid}.json"
+    call = stored(services, sim.call_sid)
+    assert call.end_reason == "transfer" and not call.contained
+    kinds = [(h.kind, h.reason) for h in services.store.open_handovers(["demodam"])
+             if h.call_id == sim.call_sid]
+    assert kinds == [("transfer", "asked")]
+    assert [m for m in services.metrics.render()[0].decode().splitlines()
+            if m.startswith('loket_transfers_total{reason="asked"}')] != []
+
+
+def test_callback_request_out_of_hours(base, services, clock):
+    clock.now = NIGHT
+
+    async def body():
+        async with caller(base) as sim:
+            await sim.greeting()
+            await sim.turn(clip("medewerker_02.wav"), "medewerker_02")  # → offers a callback
+            await sim.turn(clip("ja_01.wav"), "ja_01")  # → asks the name
+            await sim.turn(clip("nee_02.wav"), "a name")  # any words do as a name
+            await sim.press("0612345678")  # the phone number by keypad
+            await sim.turn(clip("container_01.wav"), "container_01")  # the question
+            return sim
+
+    sim = run(body())
+    call = stored(services, sim.call_sid)
+    rows = [h for h in services.store.open_handovers(["demodam"]) if h.call_id == sim.call_sid]
+    assert [(h.kind, h.data.get("telefoon")) for h in rows] == [("callback", "0612345678")]
+    assert call.end_reason == "stopped" and not call.contained
+
+
+def test_second_municipality_by_called_number(base, services):
+    async def body():
+        async with caller(base, VOORBEELDRIJK) as sim:
+            await sim.greeting()
+            return sim
+
+    sim = run(body())
+    assert sim.result.municipality == "voorbeeldrijk"
+    call = stored(services, sim.call_sid)
+    assert call.municipality == "voorbeeldrijk"
+    assert "Voorbeeldrijk" in loket_turns(services, sim.call_sid)[0].text
+
+
+def test_forged_or_missing_signatures_are_refused(base):
+    with pytest.raises(CallerError, match="403"):
+        run(caller(base, token="not-the-token").dial())
+    response = httpx.post(f"{base}/twilio/voice", data={"CallSid": "CA" + "2" * 32,
+                                                         "To": DEMODAM})
+    assert response.status_code == 403
+
+    async def unsigned_stream():
+        async with connect(base.replace("http", "ws") + "/twilio/media"):
+            pass
+
+    with pytest.raises(InvalidStatus):
+        run(unsigned_stream())
+
+
+BAD_FRAMES = {
+    "bad JSON": '{"event": "media", ',
+    "bad base64": json.dumps({"event": "media", "streamSid": "MZ" + "9" * 32,
+                              "media": {"payload": "%%%not base64%%%"}}),
+    "unknown event": json.dumps({"event": "explode", "streamSid": "MZ" + "9" * 32}),
+    "huge frame": json.dumps({"event": "media", "streamSid": "MZ" + "9" * 32,
+                              "media": {"payload": "A" * 200_000}}),
+}
+
+
+def test_malformed_messages_end_only_their_own_call(base, services):
+    """Each broken call is closed (1008/1009) and keeps what it stored; a call running
+    alongside goes on and is understood."""
+
+    async def broken(frame: str) -> tuple[str, int | None]:
+        sim = caller(base)
+        await sim.dial()
+        await sim.greeting()
+        await sim.raw(frame)
+        await asyncio.wait_for(sim._closed.wait(), 30)  # the server closes the stream
+        code = sim._ws.close_code
+        await sim.hangup()
+        return sim.call_sid, code
+
+    async def media_before_start() -> int | None:
+        signed = caller(base)
+        url = base.replace("http", "ws") + "/twilio/media"
+        headers = signed._sign(url, {})
+        async with connect(url, additional_headers=headers) as ws:
+            await ws.send(protocol.to_json(Connected()))
+            await ws.send(json.dumps({"event": "media", "streamSid": "MZ" + "8" * 32,
+                                      "media": {"track": "inbound", "chunk": "1",
+                                                "timestamp": "0", "payload": "//8="}}))
+            await ws.send(protocol.to_json(Start("MZ" + "8" * 32, "CA" + "8" * 32, ACCOUNT)))
+            with contextlib.suppress(ConnectionClosed):
+                async for _ in ws:
+                    pass
+            return ws.close_code
+
+    async def body():
+        good = caller(base)
+        await good.dial()
+        await good.greeting()
+        talk = asyncio.create_task(good.turn(clip("grofvuil_02.wav"), "grofvuil_02"))
+        results = await asyncio.gather(*(broken(f) for f in BAD_FRAMES.values()))
+        early = await media_before_start()
+        turn = await talk
+        await good.hangup()
+        return good, turn, results, early
+
+    good, turn, results, early = run(body())
+    assert turn.answered
+    stored(services, good.call_sid)
+    assert loket_turns(services, good.call_sid)[1].intent == "grofvuil"
+    for (sid, code), name in zip(results, BAD_FRAMES, strict=True):
+        assert code in (1008, 1009), name
+        call = stored(services, sid)
+        assert call.end_reason == "stopped", name
+        assert "Demodam" in loket_turns(services, sid)[0].text, name  # nothing lost
+    assert early == 1000 and services.store.call("CA" + "8" * 32) is None
+
+
+def test_a_transfer_appears_live_on_the_agent_desk(base, services, tmp_path):
+    """Chromium logged in at /desk; a simulated call asks for a person; its card appears
+    without a reload, with the summary and the caller's number."""
+    from browser import chromium, need_chromium
+
+    need_chromium()
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from telephony.caller import DEFAULT_CALLER
+
+    password = "e2e-wachtwoord-1"
+    services.store.add_agent("e2e-agent", password, ["demodam"])
+    with chromium(tmp_path / "chromium") as browser:
+        wait = WebDriverWait(browser, 30)
+        browser.get(f"{base}/desk")
+        browser.find_element(By.ID, "username").send_keys("e2e-agent")
+        browser.find_element(By.ID, "password").send_keys(password)
+        browser.find_element(By.CSS_SELECTOR, "form.login button").click()
+        wait.until(ec.text_to_be_present_in_element((By.ID, "live"), "Live"))
+        browser.execute_script("window.notReloaded = true;")
+
+        async def body():
+            async with caller(base) as sim:
+                await sim.greeting()
+                await sim.turn(clip("medewerker_02.wav"), "medewerker_02")
+                if not sim.ended:  # not heard as asking for a person: the keypad then
+                    await sim.press("0")
+                return sim
+
+        sim = run(body())
+        row = next(h for h in services.store.open_handovers(["demodam"])
+                   if h.call_id == sim.call_sid)
+        card = wait.until(ec.visibility_of_element_located((By.ID, f"overdracht-{row.id}")))
+        assert browser.execute_script("return window.notReloaded === true;")
+        assert row.summary[:40] in card.text and DEFAULT_CALLER in card.text
