@@ -330,9 +330,10 @@ def bench_calls(
               f"{lv['recognition_p50_s']} / {lv['recognition_p95_s']} s  "
               f"{lv['cpu_per_call']}  {lv['rss_peak_mb']} MB")
     for lv in data["levels"]:
-        if lv["overlapped"] or lv["unanswered"]:
+        if lv["overlapped"] or lv["unanswered"] or lv["failed"]:
             print(f"{lv['concurrency']} caller(s): {lv['overlapped']} turns answered while the "
-                  f"caller was still talking (no latency), {lv['unanswered']} unanswered")
+                  f"caller was still talking (no latency), {lv['unanswered']} unanswered, "
+                  f"{lv['failed']} calls not placed")
     print(f"idle memory {data['rss_idle_mb']} MB; per extra call {data['mb_per_extra_call']} MB")
     if data["sequential_calls"]:
         print(f"{data['sequential_calls']} sequential calls: "

@@ -13,6 +13,7 @@ one at a time (as fast as possible) and compares memory after the first tenth an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -57,6 +58,7 @@ class Level:
     concurrency: int
     duration_s: float
     calls: int = 0
+    failed: int = 0  # calls that could not be placed (e.g. the webhook timed out)
     turns: int = 0
     unanswered: int = 0
     overlapped: int = 0  # Loket answered a first part while the caller was still talking
@@ -175,11 +177,15 @@ async def _short_call(base: str, token: str, to: str, ulaw: bytes) -> CallResult
 
 
 async def _caller_loop(base: str, token: str, to: str, clips: Sequence[tuple[str, bytes]],
-                       until: float, offset: int) -> list[CallResult]:
-    results = []
+                       until: float, offset: int) -> list[CallResult | None]:
+    """Calls one after another until `until`; None for a call that could not be placed."""
+    results: list[CallResult | None] = []
     rotated = list(clips[offset % len(clips):]) + list(clips[: offset % len(clips)])
     while time.monotonic() < until:
-        results.append(await _one_call(base, token, to, rotated, False, until))
+        try:
+            results.append(await _one_call(base, token, to, rotated, False, until))
+        except TelephonyError:
+            results.append(None)
     return results
 
 
@@ -218,9 +224,12 @@ def _level(server: ServerProcess, token: str, to: str, clips: Sequence[tuple[str
                                         for i in range(n)))
         stop.set()
         await sampler
-        calls = [c for group in nested for c in group]
+        placed = [c for group in nested for c in group]
+        calls = [c for c in placed if c is not None]
+        failures[0] = len(placed) - len(calls)
         return calls, await _recognition_times(server.base, token, [c.call_sid for c in calls])
 
+    failures = [0]
     cpu0, t0 = server.cpu_s(), time.monotonic()
     calls, recognition = asyncio.run(run())
     cpu, wall = server.cpu_s() - cpu0, time.monotonic() - t0
@@ -228,7 +237,8 @@ def _level(server: ServerProcess, token: str, to: str, clips: Sequence[tuple[str
     latencies = [t.latency_s for t in turns if t.latency_s is not None]
     greetings = [c.greeting_s for c in calls if c.greeting_s is not None]
     return Level(
-        concurrency=n, duration_s=round(wall, 1), calls=len(calls), turns=len(turns),
+        concurrency=n, duration_s=round(wall, 1), calls=len(calls), failed=failures[0],
+        turns=len(turns),
         unanswered=sum(not t.answered for t in turns),
         overlapped=sum(t.overlapped for t in turns),
         latency_p50_s=_pct(latencies, 0.5), latency_p95_s=_pct(latencies, 0.95),
@@ -256,7 +266,8 @@ def run(clips: Sequence[tuple[str, bytes]], to: str, levels: Sequence[int], dura
             report.sequential_calls = sequential
             first = max(1, sequential // 10)
             for i in range(sequential):
-                asyncio.run(_short_call(server.base, token, to, clips[i % len(clips)][1]))
+                with contextlib.suppress(TelephonyError):
+                    asyncio.run(_short_call(server.base, token, to, clips[i % len(clips)][1]))
                 if i + 1 == first:
                     report.rss_after_first_tenth_mb = server.rss_mb()
             report.rss_after_all_mb = server.rss_mb()

@@ -30,6 +30,7 @@ from telephony.store.db import data_dir
 from telephony.twilio.rest import TwilioRest
 from voice import PHONE_RATE, SAMPLE_RATE
 from voice.tts import Speaker
+from voice.vad.endpointer import EndpointerConfig
 
 if TYPE_CHECKING:
     from voice.asr.whisper_asr import WhisperRecognizer
@@ -101,7 +102,9 @@ class Services:
 
     def call_config(self) -> CallConfig:
         return CallConfig(reprompt_s=self.settings.silence_reprompt_s,
-                          max_call_s=float(self.settings.max_call_seconds))
+                          max_call_s=float(self.settings.max_call_seconds),
+                          endpointer=EndpointerConfig(
+                              trailing_silence_ms=self.settings.end_silence_ms))
 
     def public_base(self) -> str:
         """Where Twilio reaches this server (for whisper URLs)."""

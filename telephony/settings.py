@@ -14,6 +14,8 @@ LOKET_DATABASE_URL         (none)       call store (SQLAlchemy URL)
 LOKET_RETENTION_DAYS       30           days call records are kept
 LOKET_MAX_CALL_SECONDS     600          longest call
 LOKET_SILENCE_REPROMPT_S   6            seconds of silence before Loket asks again
+LOKET_END_SILENCE_MS       600          silence that ends a caller's turn (less: faster
+                                        answers, but slow speakers get cut off)
 LOKET_TWILIO_API_URL       (none)       base URL for Twilio's REST API instead of
                                         https://api.twilio.com (tests, proxies)
 =========================  ===========  ==================================================
@@ -70,6 +72,13 @@ def _api_url(env: Mapping[str, str]) -> str | None:
     return raw.rstrip("/")
 
 
+def _end_silence(env: Mapping[str, str]) -> int:
+    value = int(_number(env, "LOKET_END_SILENCE_MS", 600, integer=True))
+    if not 200 <= value <= 3000:
+        raise TelephonyError(f"LOKET_END_SILENCE_MS must be 200-3000, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     public_url: str | None = None  # no trailing slash
@@ -82,6 +91,7 @@ class Settings:
     retention_days: int = 30
     max_call_seconds: int = 600
     silence_reprompt_s: float = 6.0
+    end_silence_ms: int = 600
     twilio_api_url: str | None = None  # scheme://host[:port], no trailing slash
 
     @classmethod
@@ -103,5 +113,6 @@ class Settings:
             retention_days=int(_number(env, "LOKET_RETENTION_DAYS", 30, integer=True)),
             max_call_seconds=int(_number(env, "LOKET_MAX_CALL_SECONDS", 600, integer=True)),
             silence_reprompt_s=_number(env, "LOKET_SILENCE_REPROMPT_S", 6.0, integer=False),
+            end_silence_ms=_end_silence(env),
             twilio_api_url=_api_url(env),
         )

@@ -65,6 +65,14 @@ def test_settings_are_frozen_and_hide_secrets():
         s.port = 1  # type: ignore[misc]
 
 
+def test_end_silence():
+    assert Settings.from_env({}).end_silence_ms == 600
+    assert Settings.from_env({"LOKET_END_SILENCE_MS": "450"}).end_silence_ms == 450
+    for bad in ("100", "5000", "snel"):
+        with pytest.raises(TelephonyError, match="LOKET_END_SILENCE_MS"):
+            Settings.from_env({"LOKET_END_SILENCE_MS": bad})
+
+
 def test_twilio_api_url():
     assert Settings.from_env({}).twilio_api_url is None
     s = Settings.from_env({"LOKET_TWILIO_API_URL": " http://127.0.0.1:8099/ "})
