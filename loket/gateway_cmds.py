@@ -179,11 +179,11 @@ def call(
 ) -> None:
     """Place a simulated phone call, exactly as Twilio would, and print the conversation."""
     from dialogue.content.loader import load_content
+    from loket.telephony_cmds import save_reply
     from telephony import caller as sim
     from telephony.replay import phone_ulaw
     from telephony.services import with_local_token
     from telephony.settings import Settings
-    from voice import audio
 
     keys = _dtmf(dtmf or [])
     try:
@@ -222,10 +222,7 @@ def call(
     except (VoiceError, DialogueError, TelephonyError) as exc:
         raise _fail(str(exc)) from None
     if out is not None:
-        try:
-            audio.save(out, result.reply, 8000)
-        except OSError as exc:
-            raise _fail(f"{out}: cannot write ({exc.strerror})") from None
+        save_reply(out, result.reply)
     report = _report(result, record)
     report["transfers"] = whispers
     if json_out:

@@ -6,7 +6,7 @@ import asyncio
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -29,6 +29,16 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def save_reply(path: Path, pcm: Any) -> None:
+    """Write what Loket said (8 kHz PCM) to a WAV; one clear error when that fails."""
+    from voice import audio
+
+    try:
+        audio.save(path, pcm, 8000)
+    except OSError as exc:
+        raise _fail(f"{path}: cannot write ({exc.strerror})") from None
+
+
 def replay(
     files: Annotated[list[Path], typer.Argument(help="WAV, FLAC or OGG files, one caller turn "
                                                 "each")],
@@ -43,7 +53,6 @@ def replay(
     from dialogue.nlu.understand import Understander
     from dialogue.referral.catalogue import Catalogue, default_catalogue_path
     from telephony import replay as rp
-    from voice import audio
     from voice.asr import engines
     from voice.tts import Speaker
 
@@ -61,10 +70,7 @@ def replay(
     except (VoiceError, DialogueError) as exc:
         raise _fail(str(exc)) from None
     if out is not None:
-        try:
-            audio.save(out, result.audio, 8000)
-        except OSError as exc:
-            raise _fail(f"{out}: cannot write ({exc.strerror})") from None
+        save_reply(out, result.audio)
     if json_out:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
         return

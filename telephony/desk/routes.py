@@ -149,6 +149,17 @@ class Desk:
             return None
         return session, agent
 
+    async def logged_in(self, request: Request, what: str) -> tuple[Session, Agent] | Response:
+        """The logged-in agent, or the error answer (401 not logged in, 503 no database)."""
+        try:
+            state = await self.current(request)
+        except StoreError as exc:
+            log.warning("desk %s: %s", what, exc)
+            return self.error(request, 503, MSG_DB)
+        if state is None:
+            return self.error(request, 401, MSG_NOT_IN)
+        return state
+
     # -- data ----------------------------------------------------------------------------
 
     def _place(self, slug: str) -> tuple[str, str]:
@@ -344,13 +355,9 @@ def install_desk(app: FastAPI, store: Store, hub: DeskHub, *,
 
     @router.post("/handovers/{handover_id}/handled", include_in_schema=False)
     async def handled(request: Request, handover_id: str) -> Response:
-        try:
-            state = await desk.current(request)
-        except StoreError as exc:
-            log.warning("desk handled: %s", exc)
-            return desk.error(request, 503, MSG_DB)
-        if state is None:
-            return desk.error(request, 401, MSG_NOT_IN)
+        state = await desk.logged_in(request, "handled")
+        if isinstance(state, Response):
+            return state
         session, agent = state
         form = await desk.form(request)
         if form is None:
@@ -383,13 +390,9 @@ def install_desk(app: FastAPI, store: Store, hub: DeskHub, *,
 
     @router.api_route("/events", methods=["GET", "HEAD"], include_in_schema=False)
     async def events(request: Request) -> Response:
-        try:
-            state = await desk.current(request)
-        except StoreError as exc:
-            log.warning("desk events: %s", exc)
-            return desk.error(request, 503, MSG_DB)
-        if state is None:
-            return desk.error(request, 401, MSG_NOT_IN)
+        state = await desk.logged_in(request, "events")
+        if isinstance(state, Response):
+            return state
         if request.method == "HEAD":
             return _secure(Response(status_code=204))
         headers = {"X-Accel-Buffering": "no"}

@@ -15,8 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
-from support import FIXTURES
+from support import FIXTURES, running
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -84,21 +83,9 @@ def services(whisper, content, nlu, api, clock, tmp_path_factory) -> Iterator[Se
 def base(services) -> Iterator[str]:
     config = srv.config(srv.build_app(services), services)
     config.port, config.lifespan = 0, "on"
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(1000):
-        if server.started:
-            break
-        thread.join(0.01)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    services.settings = dataclasses.replace(services.settings, port=port)
-    try:
+    with running(config) as port:
+        services.settings = dataclasses.replace(services.settings, port=port)
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @pytest.fixture(autouse=True)

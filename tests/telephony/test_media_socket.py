@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 import numpy as np
 import pytest
 import uvicorn
+from support import running
 from twilio.request_validator import RequestValidator
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -80,20 +81,8 @@ class Recorder:
 def serve(app) -> Iterator[str]:
     """Run `app` on a free port of 127.0.0.1 in a thread; yields the ws:// base URL."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(500):
-        if server.started:
-            break
-        thread.join(0.01)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    with running(config) as port:
         yield f"ws://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(TIMEOUT)
 
 
 @pytest.fixture(scope="module")

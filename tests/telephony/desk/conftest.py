@@ -1,5 +1,3 @@
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -8,6 +6,7 @@ import uvicorn
 from desk_helpers import PASSWORD
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from support import running
 
 from telephony.app import create_app
 from telephony.desk import DeskHub, install_desk
@@ -58,18 +57,8 @@ def live(app, store, hub) -> Iterator[LiveServer]:
     """The app on a real uvicorn server on 127.0.0.1, in a background thread."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                             timeout_graceful_shutdown=2, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="desk-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        assert thread.is_alive(), "uvicorn stopped"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield LiveServer(f"http://127.0.0.1:{port}", store, hub)
-    finally:
-        hub.close()
-        server.should_exit = True
-        thread.join(10)
+    with running(config) as port:
+        try:
+            yield LiveServer(f"http://127.0.0.1:{port}", store, hub)
+        finally:
+            hub.close()
