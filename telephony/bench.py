@@ -216,7 +216,7 @@ def _level(server: ServerProcess, token: str, to: str, clips: Sequence[tuple[str
             peak.append(server.rss_mb())
             await asyncio.sleep(0.5)
 
-    async def run() -> tuple[list[CallResult], list[float]]:
+    async def run() -> tuple[list[CallResult], int, list[float]]:
         until = time.monotonic() + duration_s
         stop = asyncio.Event()
         sampler = asyncio.create_task(sample(stop))
@@ -226,18 +226,18 @@ def _level(server: ServerProcess, token: str, to: str, clips: Sequence[tuple[str
         await sampler
         placed = [c for group in nested for c in group]
         calls = [c for c in placed if c is not None]
-        failures[0] = len(placed) - len(calls)
-        return calls, await _recognition_times(server.base, token, [c.call_sid for c in calls])
+        sids = [c.call_sid for c in calls]
+        return calls, len(placed) - len(calls), await _recognition_times(server.base, token,
+                                                                           sids)
 
-    failures = [0]
     cpu0, t0 = server.cpu_s(), time.monotonic()
-    calls, recognition = asyncio.run(run())
+    calls, failed, recognition = asyncio.run(run())
     cpu, wall = server.cpu_s() - cpu0, time.monotonic() - t0
     turns = [t for c in calls for t in c.turns]
     latencies = [t.latency_s for t in turns if t.latency_s is not None]
     greetings = [c.greeting_s for c in calls if c.greeting_s is not None]
     return Level(
-        concurrency=n, duration_s=round(wall, 1), calls=len(calls), failed=failures[0],
+        concurrency=n, duration_s=round(wall, 1), calls=len(calls), failed=failed,
         turns=len(turns),
         unanswered=sum(not t.answered for t in turns),
         overlapped=sum(t.overlapped for t in turns),
@@ -258,7 +258,7 @@ def run(clips: Sequence[tuple[str, bytes]], to: str, levels: Sequence[int], dura
         for n in levels:
             report.levels.append(_level(server, token, to, clips, n, duration_s))
         peaks = {lv.concurrency: lv.rss_peak_mb for lv in report.levels}
-        if len(peaks) > 1 and report.rss_idle_mb is not None:
+        if peaks and report.rss_idle_mb is not None:
             top = max(peaks)
             report.mb_per_extra_call = round(
                 (peaks[top] - report.rss_idle_mb) / top, 1) if top else None

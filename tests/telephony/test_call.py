@@ -8,11 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from support import FIXTURES, ROOT
+from support import FIXTURES
 
-from dialogue.content.loader import load_content
 from dialogue.core import Dialogue
-from dialogue.nlu.understand import Understander
 from dialogue.state import SessionStore
 from dialogue.turns import UserTurn
 from telephony.call import FRAME, REPROMPT, CallConfig, CallLoop, hints
@@ -25,16 +23,6 @@ pytestmark = pytest.mark.model
 OPEN = dt.datetime(2026, 12, 8, 10, 0)  # a Tuesday morning: the contact centre is open
 SILENCE = b"\xff" * 8000  # one second of μ-law silence
 GREETING_1 = "Goedendag, u spreekt met de digitale assistent van de gemeente Demodam."
-
-
-@pytest.fixture(scope="module")
-def content():
-    return load_content(ROOT / "content")
-
-
-@pytest.fixture(scope="module")
-def nlu(content):
-    return Understander(content)
 
 
 @pytest.fixture(scope="module")
