@@ -89,7 +89,6 @@ class Gateway:
     def __init__(self, services: Services) -> None:
         self.s = services
         self.whispers = Whispers()
-        self.active: dict[str, CallLoop] = {}
 
     async def run(self, messages: AsyncIterator[InboundMessage], send: Send, /) -> None:
         start = await self._wait_start(messages)
@@ -106,7 +105,6 @@ class Gateway:
                         municipality[:64])
             return
         called = start.custom_parameters.get("called") or None
-        await self._store("start_call", call_id, pack.slug, caller, called)
 
         async def transfer(handover: Handover | None) -> bool:
             return await self._transfer(call_id, pack.slug, handover)
@@ -118,12 +116,12 @@ class Gateway:
         loop = CallLoop(self.s.dialogue, self.s.recognizer, self.s.speaker, out, self.s.pool,
                         session_id=call_id, municipality=pack.slug, caller=caller,
                         config=self.s.call_config(), on_handover=keep)
-        self.active[call_id] = loop
         if self.s.metrics is not None:
             self.s.metrics.call_started()
         log.info("call %s for %s: started", redact(call_id), pack.slug)
         try:
-            await loop.start(t0)
+            await loop.start(t0)  # the greeting first, then the bookkeeping
+            await self._store("start_call", call_id, pack.slug, caller, called)
             pump = asyncio.create_task(self._pump(messages, loop, call_id))
             ended = asyncio.create_task(loop.wait_ended())
             try:
@@ -135,7 +133,6 @@ class Gateway:
                         await task
         finally:
             await loop.stop()
-            self.active.pop(call_id, None)
             await self._finish(call_id, loop, out)
 
     async def _wait_start(self, messages: AsyncIterator[InboundMessage]) -> Start | None:
