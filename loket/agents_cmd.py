@@ -7,15 +7,14 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from dialogue.errors import DialogueError
+from loket.console import fail
 from telephony.errors import StoreError
 
 if TYPE_CHECKING:
     from telephony.store.db import Store
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 agents_app = typer.Typer(help="Desk agents: who may log in to /desk, for which municipalities.",
                          no_args_is_help=True)
 
@@ -25,11 +24,6 @@ DatabaseOpt = Annotated[str | None, typer.Option(
 StdinOpt = Annotated[bool, typer.Option(
     "--password-stdin", help="read the password from the first line of stdin")]
 UserArg = Annotated[str, typer.Argument(help="the agent's username")]
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"error: {message}", markup=False)
-    return typer.Exit(2)
 
 
 def _store(database: str | None) -> Store:
@@ -43,7 +37,7 @@ def _check_municipalities(slugs: list[str]) -> list[str]:
     from dialogue.content.loader import load_content
 
     if not slugs:
-        raise _fail("give at least one municipality: --municipality SLUG")
+        raise fail("give at least one municipality: --municipality SLUG")
     content = load_content()
     for slug in slugs:
         content.get(slug)
@@ -58,10 +52,10 @@ def _password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline()
         if not line.strip():
-            raise _fail("no password on stdin")
+            raise fail("no password on stdin")
         return line.rstrip("\r\n")
     if not _interactive():
-        raise _fail("no terminal to ask for the password; use --password-stdin")
+        raise fail("no terminal to ask for the password; use --password-stdin")
     return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
@@ -80,7 +74,7 @@ def add(
         with _store(database) as store:
             agent = store.add_agent(username, password, slugs)
     except (StoreError, DialogueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"added agent {agent.username} for {', '.join(agent.municipalities)}")
 
 
@@ -91,7 +85,7 @@ def list_agents(database: DatabaseOpt = None) -> None:
         with _store(database) as store:
             agents = store.agents()
     except StoreError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if not agents:
         typer.echo("no agents yet; add one with: loket agents add USERNAME -g SLUG")
         return
@@ -107,9 +101,9 @@ def remove(username: UserArg, database: DatabaseOpt = None) -> None:
         with _store(database) as store:
             removed = store.remove_agent(username)
     except StoreError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if not removed:
-        raise _fail(f"no agent {username!r}")
+        raise fail(f"no agent {username!r}")
     typer.echo(f"removed agent {username}")
 
 
@@ -120,8 +114,8 @@ def passwd(username: UserArg, password_stdin: StdinOpt = False,
     try:
         with _store(database) as store:
             if store.agent(username) is None:
-                raise _fail(f"no agent {username!r}")
+                raise fail(f"no agent {username!r}")
             store.update_agent(username, password=_password(password_stdin))
     except StoreError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"changed the password of agent {username}")

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
-from rich.console import Console
 
 from dialogue.errors import DialogueError
+from loket.console import err, fail
 from telephony.errors import TelephonyError
 from voice.errors import VoiceError
 
@@ -27,13 +27,7 @@ if TYPE_CHECKING:
     from telephony.services import Services
     from telephony.twilio.simapi import SimulatedTwilioApi
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 FETCH_TIMEOUT_S = 15.0
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"error: {message}", markup=False)
-    return typer.Exit(2)
 
 
 def serve(
@@ -57,7 +51,7 @@ def serve(
         services.warm_up()
         app = srv.build_app(services)
     except (DialogueError, VoiceError, TelephonyError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     _banner(services)
     try:
         import uvicorn
@@ -86,6 +80,15 @@ def _banner(services: Services) -> None:
     sys.stdout.flush()
 
 
+def _number_to_call(municipality: str | None) -> str:
+    """The first phone number of that municipality (default: the first pack)."""
+    from dialogue.content.loader import load_content
+
+    content = load_content()
+    pack = content.get(municipality) if municipality else content.default
+    return pack.municipality.phone_numbers[0]
+
+
 def _dtmf(values: list[str]) -> list[tuple[str, float]]:
     out = []
     for value in values:
@@ -95,7 +98,7 @@ def _dtmf(values: list[str]) -> list[tuple[str, float]]:
         except ValueError:
             seconds = -1.0
         if not digits or any(d not in "0123456789*#" for d in digits) or seconds < 0:
-            raise _fail(f"--dtmf {value!r}: expected DIGITS@SECONDS, e.g. 1234#@5")
+            raise fail(f"--dtmf {value!r}: expected DIGITS@SECONDS, e.g. 1234#@5")
         out.append((digits, seconds))
     return out
 
@@ -178,7 +181,6 @@ def call(
     json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Place a simulated phone call, exactly as Twilio would, and print the conversation."""
-    from dialogue.content.loader import load_content
     from loket.telephony_cmds import save_reply
     from telephony import caller as sim
     from telephony.replay import phone_ulaw
@@ -188,8 +190,7 @@ def call(
     keys = _dtmf(dtmf or [])
     try:
         clips = [(f.name, phone_ulaw(f)) for f in files]
-        content = load_content()
-        pack = content.get(municipality) if municipality else content.default
+        to = _number_to_call(municipality)
         settings = with_local_token(Settings.from_env())
         if server is None:  # a fresh token: only this process can sign for its server
             settings = dataclasses.replace(
@@ -202,7 +203,7 @@ def call(
 
         async def run() -> tuple[CallResult, dict[str, Any] | None]:
             async def place(base: str) -> tuple[CallResult, dict[str, Any] | None]:
-                result = await sim.call(base, pack.municipality.phone_numbers[0], clips,
+                result = await sim.call(base, to, clips,
                                         auth_token=token, dtmf=keys, fast=fast,
                                         account_sid=settings.twilio_account_sid
                                         or sim.ACCOUNT_SID)
@@ -220,7 +221,7 @@ def call(
 
         result, record = asyncio.run(run())
     except (VoiceError, DialogueError, TelephonyError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if out is not None:
         save_reply(out, result.reply)
     report = _report(result, record)
@@ -292,28 +293,26 @@ def bench_calls(
     """Voice-to-voice latency, CPU and memory of the gateway under simulated callers."""
     import csv
 
-    from dialogue.content.loader import load_content
     from telephony import bench
     from telephony.replay import phone_ulaw
 
     levels = concurrency or [1]
     if any(not 1 <= n <= 64 for n in levels) or duration <= 0 or sequential < 0:
-        raise _fail("--concurrency must be 1-64, --duration positive, --sequential >= 0")
+        raise fail("--concurrency must be 1-64, --duration positive, --sequential >= 0")
     root = Path(__file__).resolve().parent.parent / "audio_fixtures"
     try:
         with (root / "manifest.tsv").open(encoding="utf-8") as f:
             rows = [r for r in csv.DictReader(f, delimiter="\t")
                     if r["topic"] not in BENCH_SKIP_TOPICS]
         clips = [(r["file"], phone_ulaw(root / r["file"])) for r in rows]
-        pack = load_content().get(municipality) if municipality else load_content().default
+        to = _number_to_call(municipality)
         if not json_out:
             err.print(f"Starting a gateway; {len(levels)} level(s) of {duration:g} s…")
-        report = bench.run(clips, pack.municipality.phone_numbers[0], levels, duration,
-                           sequential)
+        report = bench.run(clips, to, levels, duration, sequential)
     except OSError as exc:
-        raise _fail(f"cannot read the caller fixtures ({exc.strerror})") from None
+        raise fail(f"cannot read the caller fixtures ({exc.strerror})") from None
     except (VoiceError, DialogueError, TelephonyError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     data = report.to_dict()
     if json_out:
         print(json.dumps(data))

@@ -9,24 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from dialogue.errors import DialogueError
+from loket.console import fail
 from voice.errors import VoiceError
 
 if TYPE_CHECKING:
     from telephony.replay import ReplayResult
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 MunicipalityOpt = Annotated[
     str | None, typer.Option("--municipality", "-g", help="municipality slug (default: first)")
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"error: {message}", markup=False)
-    return typer.Exit(2)
 
 
 def save_reply(path: Path, pcm: Any) -> None:
@@ -36,7 +30,7 @@ def save_reply(path: Path, pcm: Any) -> None:
     try:
         audio.save(path, pcm, 8000)
     except OSError as exc:
-        raise _fail(f"{path}: cannot write ({exc.strerror})") from None
+        raise fail(f"{path}: cannot write ({exc.strerror})") from None
 
 
 def replay(
@@ -68,7 +62,7 @@ def replay(
             result = asyncio.run(rp.replay(clips, Dialogue(content, nlu), recognizer,
                                            Speaker(), pool, municipality))
     except (VoiceError, DialogueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if out is not None:
         save_reply(out, result.audio)
     if json_out:
