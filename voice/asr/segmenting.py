@@ -3,7 +3,8 @@
 When the caller pauses, the utterance so far is decoded speculatively; the
 result is shown as a partial and, if the caller stays silent until the end
 of the turn, becomes the final without decoding again. If the caller goes
-on, the speculative job is cancelled.
+on, the speculative job is cancelled. A caller that judges the partial
+complete can end the turn early with :meth:`SegmentingStream.end_now`.
 """
 
 import contextlib
@@ -38,6 +39,7 @@ class SegmentingStream(Stream):
         hints: Sequence[str] | None = None,
         config: EndpointerConfig | None = None,
         speculative: bool = True,
+        words: bool = True,
     ) -> None:
         if rate not in (8000, 16000):
             raise ValueError(f"unsupported stream rate {rate} Hz (use 8000 or 16000)")
@@ -46,6 +48,7 @@ class SegmentingStream(Stream):
         self._hints = tuple(hints or ())
         self._config = config
         self.speculative = speculative
+        self.words = words  # word timings in the results (costs an alignment pass)
         # Set to a list to record (end-of-turn time, job) pairs, for benchmarks.
         self.timings: list[tuple[float, _Job]] | None = None
         self._up = StreamResampler(rate, SAMPLE_RATE)
@@ -53,6 +56,7 @@ class SegmentingStream(Stream):
         self._speculative: tuple[int, _Job] | None = None
         self._pending: list[_Job] = []
         self._partial_shown: _Job | None = None
+        self._partial_result: RecognitionResult | None = None
 
     def set_hints(self, phrases: Sequence[str] | None) -> None:
         """Expected phrases become Whisper hotwords for the next utterances."""
@@ -94,6 +98,25 @@ class SegmentingStream(Stream):
         """True while a final result is still being decoded."""
         return bool(self._pending)
 
+    def end_now(self, after: RecognitionResult | None = None) -> bool:
+        """End the turn now if the caller is pausing; the pause's decode becomes the final.
+
+        For callers that know the utterance is complete (it was understood)
+        before the trailing silence runs out. With ``after`` (a partial this
+        stream returned), only while that partial still covers the whole
+        utterance. False when the turn was not ended.
+        """
+        if after is not None and (
+            self._speculative is None or self._speculative[1] is not self._partial_shown
+            or self._partial_result is not after
+        ):
+            return False
+        ev = self.endpointer.end_now()
+        if ev is None:
+            return False
+        self._end(ev)
+        return True
+
     def reset(self) -> None:
         """Drop the utterance in progress and any pending decode."""
         self._cancel_speculative()
@@ -102,9 +125,10 @@ class SegmentingStream(Stream):
         self._pending = []
         self.endpointer.reset()
 
-    def _submit(self, audio: np.ndarray) -> "_Job":
-        offset = self.endpointer.time - len(audio) / SAMPLE_RATE
-        return self._rec.submit(audio, self._hints, offset=max(0.0, offset))
+    def _submit(self, audio: np.ndarray, offset: float | None = None) -> "_Job":
+        if offset is None:  # a pause: the audio ends now
+            offset = max(0.0, self.endpointer.time - len(audio) / SAMPLE_RATE)
+        return self._rec.submit(audio, self._hints, offset=offset, words=self.words, live=True)
 
     def _end(self, ev: SpeechEnded) -> None:
         spec = self._speculative
@@ -114,7 +138,7 @@ class SegmentingStream(Stream):
         else:
             if spec is not None:
                 spec[1].cancelled = True
-            job = self._rec.submit(ev.audio, self._hints, offset=ev.start)
+            job = self._submit(ev.audio, ev.start)
         self._pending.append(job)
         if self.timings is not None:
             self.timings.append((time.perf_counter(), job))
@@ -131,7 +155,10 @@ class SegmentingStream(Stream):
             self._partial_shown = spec[1]
             r = spec[1].future.result()
             if r.text:
-                out.append(RecognitionResult(r.text, False, r.confidence, r.words, r.start, r.end))
+                self._partial_result = RecognitionResult(
+                    r.text, False, r.confidence, r.words, r.start, r.end
+                )
+                out.append(self._partial_result)
         while self._pending and self._pending[0].future.done():
             r = self._pending.pop(0).future.result()
             if r.text:

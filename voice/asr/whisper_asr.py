@@ -7,7 +7,9 @@ together are encoded and decoded as one batch, and jobs that were cancelled
 
 The encoder window is shortened to the utterance (at least ``window_s``): the
 Whisper encoder's cost grows with its input, and 30 s of padding for a 2 s
-answer wastes most of it.
+answer wastes most of it. Live utterances (a caller waits for the answer) use
+the shorter ``live_window_s``, and ``busy_window_s`` while utterances queue
+up from several calls: quicker turns at a small cost in accuracy (see README).
 """
 
 import json
@@ -15,6 +17,7 @@ import logging
 import math
 import os
 import queue
+import re
 import threading
 import time
 import zlib
@@ -33,8 +36,13 @@ log = logging.getLogger(__name__)
 
 _FRAMES_PER_S = 100
 _MAX_FRAMES = 3000
-# Tokens per utterance: far more than 15 s of speech needs, half Whisper's 448 limit.
+# Tokens per utterance with the prompt: far more than 15 s of speech needs, half
+# Whisper's 448 limit.
 _MAX_TOKENS = 224
+# Within that, about twice what fast Dutch speech needs (~5 tokens/s), so a decoder
+# caught in a repetition loop stops early instead of running to the limit.
+_TOKENS_BASE, _TOKENS_PER_S = 12, 10
+_SENTENCE = re.compile(r"(?<=[.?!])\s+")
 # Prompt tokens for phrase hints: the prompt and the output share Whisper's 448 tokens.
 _MAX_HINT_TOKENS = 96
 
@@ -45,6 +53,8 @@ class WhisperOptions:
 
     beam_size: int = 5
     window_s: float = 20.0
+    live_window_s: float = 10.0  # streams (live calls) trade a little accuracy for speed
+    busy_window_s: float = 8.0  # and trade a little more while utterances queue up
     pad_s: float = 1.0
     temperatures: tuple[float, ...] = (0.0, 0.4, 0.8)
     compression_ratio_threshold: float = 2.4
@@ -79,6 +89,8 @@ class _Job:
     audio: np.ndarray
     hints: tuple[str, ...]
     offset: float
+    words: bool = True  # word timings wanted
+    live: bool = False  # a caller waits for it: use the live window
     future: Future = field(default_factory=Future)
     cancelled: bool = False
     done_at: float = 0.0
@@ -122,12 +134,21 @@ class WhisperRecognizer(Recognizer):
         return SegmentingStream(self, rate, hints)
 
     def submit(
-        self, audio: np.ndarray, hints: Sequence[str] | None = None, offset: float = 0.0
+        self,
+        audio: np.ndarray,
+        hints: Sequence[str] | None = None,
+        offset: float = 0.0,
+        words: bool = True,
+        live: bool = False,
     ) -> _Job:
-        """Queue one utterance (int16 or float32, 16 kHz); the job's future gets the result."""
+        """Queue one utterance (int16 or float32, 16 kHz); the job's future gets the result.
+
+        ``words=False`` skips word timings (an extra alignment pass) when nobody uses them;
+        ``live=True`` (a caller is waiting) uses the shorter, faster encoder windows.
+        """
         if audio.dtype == np.int16:
             audio = audio.astype(np.float32) / 32768.0
-        job = _Job(np.asarray(audio, dtype=np.float32), tuple(hints or ()), offset)
+        job = _Job(np.asarray(audio, dtype=np.float32), tuple(hints or ()), offset, words, live)
         self._queue.put(job)
         return job
 
@@ -170,8 +191,9 @@ class WhisperRecognizer(Recognizer):
             batch = [j for j in batch if not j.cancelled]
             if not batch:
                 continue
+            busy = len(batch) > 1 or not self._queue.empty()
             try:
-                results = self._run(batch)
+                results = self._run(batch, busy)
             except Exception as exc:  # keep serving other calls
                 log.exception("whisper batch failed")
                 for j in batch:
@@ -182,17 +204,21 @@ class WhisperRecognizer(Recognizer):
                 j.done_at = now
                 j.future.set_result(r)
 
-    def _window(self, n_frames: int) -> int:
+    def _window(self, n_frames: int, live: bool = False, busy: bool = False) -> int:
         o = self.options
         want = n_frames + int(o.pad_s * _FRAMES_PER_S)
-        want = max(want, int(o.window_s * _FRAMES_PER_S))
+        floor = o.window_s
+        if live:
+            floor = min(floor, o.live_window_s, o.busy_window_s) if busy else min(
+                floor, o.live_window_s)
+        want = max(want, int(floor * _FRAMES_PER_S))
         return min(_MAX_FRAMES, math.ceil(want / 100) * 100)
 
-    def _features(self, batch: list[_Job]) -> tuple[np.ndarray, list[int]]:
+    def _features(self, batch: list[_Job], busy: bool = False) -> tuple[np.ndarray, list[int]]:
         fe = self._model.feature_extractor
         feats = [fe(j.audio[: 30 * 16000])[:, :-1] for j in batch]
         lengths = [f.shape[1] for f in feats]
-        width = max(self._window(n) for n in lengths)
+        width = max(self._window(n, j.live, busy) for n, j in zip(lengths, batch, strict=True))
         stacked = np.zeros((len(feats), feats[0].shape[0], width), dtype=np.float32)
         for i, f in enumerate(feats):
             # Pad with the log-mel floor (what silence looks like to Whisper), or zeros.
@@ -218,22 +244,30 @@ class WhisperRecognizer(Recognizer):
         )
         return self._model.get_prompt(self._tok, prev, without_timestamps=True, hotwords=hotwords)
 
-    def _run(self, batch: list[_Job]) -> list[RecognitionResult]:
+    def _run(self, batch: list[_Job], busy: bool = False) -> list[RecognitionResult]:
         import ctranslate2
 
-        feats, lengths = self._features(batch)
+        feats, lengths = self._features(batch, busy)
         encoded = self._model.model.encode(ctranslate2.StorageView.from_array(feats))
         prompts = [self._prompt(j.hints) for j in batch]
-        outs = self._generate(encoded, prompts, [j.hints for j in batch])
+        seconds = max(len(j.audio) for j in batch) / 16000
+        # CTranslate2 counts the prompt in the length.
+        longest = max(len(p) for p in prompts) + _TOKENS_BASE + int(_TOKENS_PER_S * seconds)
+        max_tokens = min(_MAX_TOKENS, longest)
+        outs = self._generate(encoded, prompts, [j.hints for j in batch], max_tokens)
         texts, keep = [], []
-        for (tokens, avg_lp, no_speech), hints in zip(outs, [j.hints for j in batch], strict=True):
+        for (tokens, avg_lp, no_speech), job in zip(outs, batch, strict=True):
+            hints = job.hints
             o = self.options
             silent = no_speech > o.no_speech_threshold and avg_lp < o.log_prob_threshold
-            text = "" if silent else self._tok.decode(tokens).strip()
+            raw = "" if silent else self._tok.decode(tokens).strip()
+            text = _drop_repeats(raw)
+            if text != raw:  # align the words that are kept
+                tokens = self._tok.encode(" " + text)
             if text and self.options.rerank:
                 text = lexicon.correct(text, lexicon.load(), hints)
             texts.append(text)
-            keep.append([t for t in tokens if t < self._tok.eot] if text else [])
+            keep.append([t for t in tokens if t < self._tok.eot] if text and job.words else [])
         words = self._words(encoded, keep, lengths, [j.offset for j in batch])
         return [
             RecognitionResult(
@@ -248,7 +282,8 @@ class WhisperRecognizer(Recognizer):
         ]
 
     def _generate(
-        self, encoded, prompts: list[list[int]], hints: list[tuple[str, ...]]
+        self, encoded, prompts: list[list[int]], hints: list[tuple[str, ...]],
+        max_tokens: int = _MAX_TOKENS,
     ) -> list[tuple[list[int], float, float]]:
         """Decode the batch, retrying items that look like hallucinations at higher temperature."""
         o = self.options
@@ -265,7 +300,7 @@ class WhisperRecognizer(Recognizer):
                 num_hypotheses=o.beam_size if temp == 0 and o.rerank else 1,
                 sampling_temperature=max(temp, 1e-6) if temp > 0 else 1.0,
                 sampling_topk=0 if temp > 0 else 1,
-                max_length=_MAX_TOKENS,
+                max_length=max_tokens,
                 suppress_blank=True,
                 suppress_tokens=[-1],
                 return_scores=True,
@@ -339,3 +374,12 @@ def _select(encoded, indices: list[int]):
 def _compression(text: str) -> float:
     data = text.encode("utf-8")
     return len(data) / max(1, len(zlib.compress(data))) if data else 0.0
+
+
+def _drop_repeats(text: str) -> str:
+    """Drop a sentence that repeats the one before it (a Whisper hallucination)."""
+    kept: list[str] = []
+    for sentence in _SENTENCE.split(text):
+        if not kept or sentence.strip().lower() != kept[-1].strip().lower():
+            kept.append(sentence)
+    return " ".join(kept)

@@ -63,7 +63,7 @@ class SpeechEnded:
     start: float
     end: float
     audio: np.ndarray = field(repr=False)
-    reason: str = "silence"  # "silence" | "max_length" | "flush"
+    reason: str = "silence"  # "silence" | "max_length" | "flush" | "early"
 
 
 Event = SpeechStarted | PauseStarted | SpeechResumed | SpeechEnded
@@ -120,6 +120,16 @@ class Endpointer:
         if not self._speaking:
             return []
         return [self._end("flush", trim=self._silence_run)]
+
+    def end_now(self) -> SpeechEnded | None:
+        """End the utterance early while the caller pauses (e.g. it is clearly complete).
+
+        Returns None unless a :class:`PauseStarted` is in effect; the audio is the
+        same as that pause's, so its speculative decode stays valid.
+        """
+        if not (self._speaking and self._paused):
+            return None
+        return self._end("early", trim=self._silence_run)
 
     def _step(self, frame: np.ndarray) -> list[Event]:
         voiced = self._vad.is_speech(frame)

@@ -43,6 +43,24 @@ def test_result_has_words_timings_and_confidence(whisper):
     assert all(0.0 <= (w.confidence or 0) <= 1.0 for w in r.words)
 
 
+def test_word_timings_can_be_skipped(whisper):
+    pcm = audio.load(FIXTURES / "ja_01.wav")
+    with_words = whisper.submit(pcm).future.result()
+    without = whisper.submit(pcm, words=False).future.result()
+    assert with_words.words and not without.words
+    assert without.text == with_words.text and without.confidence == with_words.confidence
+
+
+def test_encoder_window_shrinks_for_live_calls_and_while_busy(whisper):
+    o = whisper.options
+    short = 200  # a 2 s utterance, in feature frames
+    assert whisper._window(short) == whisper._window(short, busy=True) == o.window_s * 100
+    assert whisper._window(short, live=True) == o.live_window_s * 100
+    assert whisper._window(short, live=True, busy=True) == o.busy_window_s * 100
+    assert o.busy_window_s < o.live_window_s < o.window_s
+    assert whisper._window(2500, live=True, busy=True) == 2600  # long speech is never cut
+
+
 def test_streaming_partial_then_final_at_8k(whisper, fixtures):
     pcm = audio.load(FIXTURES / "afspraak_01.wav", 8000)
     stream = whisper.stream(rate=8000)
@@ -165,3 +183,50 @@ def test_very_long_hint_list_does_not_break_decoding(whisper):
     pcm = audio.load(FIXTURES / "grofvuil_02.wav", 16000)
     result = whisper.decode(pcm, hints)
     assert result.text.strip()
+    # A short answer gets a short token budget, on top of the prompt's tokens.
+    short = audio.load(FIXTURES / "ja_01.wav", 16000)
+    assert whisper.submit(short, hints, live=True).future.result().text.strip()
+
+
+def _partial_at_first_pause(stream, pcm):
+    """Feed up to the caller's first pause; wait for and return its partial."""
+    cut = 0
+    while stream._speculative is None and cut < len(pcm):
+        stream.feed(pcm[cut : cut + 160])
+        cut += 160
+    assert stream._speculative is not None, "no pause"
+    stream._speculative[1].future.result(timeout=30)
+    partials = [r for r in stream.wait(0) if not r.is_final]
+    assert len(partials) == 1
+    return partials[0], cut
+
+
+def test_end_now_turns_the_pause_decode_into_the_final(whisper):
+    pcm = audio.load(FIXTURES / "ja_01.wav", 8000)
+    stream = whisper.stream(rate=8000)
+    partial, _ = _partial_at_first_pause(stream, pcm)
+    assert partial.text
+    assert stream.end_now(after=partial)
+    finals = stream.wait(0)
+    assert [r.text for r in finals] == [partial.text] and finals[0].is_final
+    assert not stream.endpointer.in_speech
+    assert not stream.end_now(after=partial)  # that turn is over
+
+
+def test_end_now_refuses_a_stale_partial(whisper):
+    pcm = audio.load(FIXTURES / "ja_02.wav", 8000)
+    stream = whisper.stream(rate=8000)
+    partial, cut = _partial_at_first_pause(stream, pcm)
+    speech = pcm[int(0.6 * 8000) : int(1.2 * 8000)]
+    stream.feed(np.concatenate([pcm[cut : cut + 800], speech]))  # the caller goes on
+    assert not stream.end_now(after=partial)
+    assert stream.endpointer.in_speech
+
+
+def test_a_repeated_sentence_is_dropped():
+    from voice.asr.whisper_asr import _drop_repeats
+
+    assert _drop_repeats("Dit mag niet. Dit mag niet. dit mag niet.") == "Dit mag niet."
+    assert _drop_repeats("Ja. Nee. Ja.") == "Ja. Nee. Ja."  # only back-to-back repeats
+    assert _drop_repeats("Nee, nee, dank u.") == "Nee, nee, dank u."
+    assert _drop_repeats("") == ""

@@ -104,3 +104,23 @@ def test_trailing_silence_is_configurable(fixtures):
     ]
     assert short and long
     assert short[-1].reason == "silence" and long[-1].reason == "silence"
+
+
+def test_end_now_only_during_a_pause_and_with_the_pause_audio():
+    one = audio.load(FIXTURES / "ja_02.wav", 16000)
+    ep = Endpointer(16000)
+    assert ep.end_now() is None  # nothing said yet
+    pause, talked = None, False
+    for i in range(0, len(one), 320):
+        events = ep.feed(one[i : i + 320])
+        pause = next((e for e in events if isinstance(e, PauseStarted)), None)
+        if pause is not None:
+            break
+        if ep.in_speech:
+            talked = True
+            assert ep.end_now() is None  # talking, not pausing
+    assert talked and pause is not None
+    ended = ep.end_now()
+    assert ended is not None and ended.reason == "early"
+    assert len(ended.audio) == len(pause.audio)  # the pause's decode stays valid
+    assert not ep.in_speech and ep.end_now() is None
