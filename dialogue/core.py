@@ -33,6 +33,15 @@ _ORDINAL = {"1": 0, "een": 0, "eerste": 0, "de eerste": 0, "het eerste": 0, "num
 _NEED = re.compile(r"\b(moet ik|nodig|zonder afspraak|zomaar|gewoon langs|verplicht)\b")
 _HELP = re.compile(r"\b(help|helpen|hulp|wat kan je|wat kun je|wat kunt u|menu|opties|"
                    r"waarvoor kan ik)\b")
+EARLY = 0.70  # understood this surely, a paused utterance counts as complete (see complete())
+# Never complete on their own: "Goedemorgen, ..." is followed by the question, and "ja" or
+# "graag" outside a yes/no question is the start of one.
+NOT_EARLY = {"onbekend", "groet", "bevestigen", "ontkennen"}
+# A sentence does not end on an article, possessive, preposition, conjunction or hesitation.
+TRAILING = frozenset({
+    "de", "het", "een", "mijn", "mn", "uw", "je", "jouw", "onze", "hun", "van", "voor", "met",
+    "naar", "tot", "te", "en", "of", "maar", "want", "omdat", "als", "dat", "die", "welke", "ik",
+    "wij", "we", "eh", "ehm", "uh", "uhm", "graag", "wil", "wilde", "zou"})
 LOW_ASR = 0.30  # below this recogniser confidence, only a very clear intent is trusted
 META_TOPICS = {"afspraak", "status_aanvraag", "klacht"}  # combine with other topics
 
@@ -86,6 +95,30 @@ class Dialogue:
             bot = _Turn(self, s, pack, turn, now, line).run()
         self.store.put(s)
         return bot
+
+    def complete(self, session: Session | str, text: str) -> bool:
+        """Whether ``text``, heard so far, is already a whole turn Loket can act on.
+
+        Channels that end turns on silence (the phone) may answer early when
+        this is true. Conservative: a slot or callback answer (digits come in
+        groups with pauses), a greeting and words that trail off ("...voor mijn")
+        are never complete; a yes/no answer to a yes/no question is; otherwise
+        only a sure, known intent is.
+        """
+        s = self.session(session) if isinstance(session, str) else session
+        words = normalize(text).split()
+        if s.ended or not words or words[-1] in TRAILING:
+            return False
+        u = self.nlu.understand(text)
+        if u.safety is not None:
+            return True
+        p = s.pending
+        if p is not None and p.kind in ("slot", "callback"):
+            return False
+        if p is not None and p.kind in YES_NO and (
+                u.entity("yesno") is not None or u.intent in ("bevestigen", "ontkennen")):
+            return True
+        return u.intent not in NOT_EARLY and u.confidence >= EARLY
 
     # -- output -----------------------------------------------------------------
 
