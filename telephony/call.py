@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -53,6 +54,7 @@ __all__ = ["FRAME", "ULAW_SILENCE", "CallConfig", "CallLoop", "Output", "TurnRec
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 HandoverSink = Callable[[Handover, str], Awaitable[None]]  # (handover, kind) → stored
+TurnSink = Callable[[TurnRecord], Awaitable[None]]  # a turn whose answer has been played
 
 REPROMPT = "Bent u er nog? Waarmee kan ik u helpen?"
 SILENCE_GOODBYE = "Ik hoor u niet meer. Dank u wel voor het bellen. Tot ziens!"
@@ -60,6 +62,7 @@ TIME_UP = "Dit gesprek duurt te lang voor mij. Belt u gerust nog eens. Tot ziens
 SORRY = "Sorry, er ging bij mij iets mis. Belt u later nog eens. Tot ziens!"
 TRANSFER_FAILED = ("Het doorverbinden lukt nu helaas niet. Een medewerker belt u zo snel "
                    "mogelijk terug. Tot ziens!")
+_SENTENCE_END = re.compile(r"(?<!\.)[.?!]\s*$")  # Whisper closes whole sentences, not "..."
 _POLL_S = 0.01  # how often a pending final is checked for
 _LEAD_S = 0.06  # paced audio may run this far ahead of real time (far-end jitter buffer)
 _MARK_GRACE_S = 3.0  # after the last frame, wait this long for the far end's final mark
@@ -99,6 +102,7 @@ class CallLoop:
         caller: str | None = None,
         config: CallConfig | None = None,
         on_handover: HandoverSink | None = None,
+        on_turn: TurnSink | None = None,
     ) -> None:
         self.cfg = config or CallConfig()
         self.session_id = session_id
@@ -108,9 +112,11 @@ class CallLoop:
         self._dialogue, self._speaker, self._out, self._pool = dialogue, speaker, output, pool
         self._municipality, self._caller = municipality, caller
         self._on_handover = on_handover
+        self._on_turn = on_turn
         self._ended = asyncio.Event()
         self._t_start: float | None = None
-        self._stream = SegmentingStream(recognizer, PHONE_RATE, config=self.cfg.endpointer)
+        self._stream = SegmentingStream(recognizer, PHONE_RATE, config=self.cfg.endpointer,
+                                        words=False)
         self._barge = BargeIn(self.cfg.barge_in_ms, self.cfg.barge_in_window_ms,
                                self.cfg.echo_margin_db)
         self._inbox: asyncio.Queue[_Speech | _Keys | _Event] = asyncio.Queue()
@@ -256,15 +262,21 @@ class CallLoop:
         if now and not was:
             self._cancel("silence")
         if was and not now:
-            self._ends.append(time.perf_counter())
-            if "poll" not in self._tasks:
-                self._spawn("poll", self._poll())
+            self._turn_ended()
         self._take(results)
+
+    def _turn_ended(self) -> None:
+        self._ends.append(time.perf_counter())
+        if "poll" not in self._tasks:
+            self._spawn("poll", self._poll())
 
     def _take(self, results: list[RecognitionResult]) -> None:
         for r in results:
             if not r.is_final:
-                continue  # partials are not acted on
+                log.debug("call %s: partial %r", self.session_id, redact(r.text))
+                if self.cfg.early_end and _sentence_end(r.text):
+                    self._spawn("early", self._early(r))
+                continue
             now = time.perf_counter()
             t_end = self._ends.popleft() if self._ends else now
             log.debug("call %s: final %r", self.session_id, redact(r.text))
@@ -284,6 +296,22 @@ class CallLoop:
         self._ends.clear()
         if self.idle and not self._stopped:
             self._arm_silence()  # the caller made a sound but said nothing
+
+    async def _early(self, partial: RecognitionResult) -> None:
+        """End the turn before the trailing silence when the pause's transcript is complete."""
+        try:
+            done = await self._run(self._dialogue.complete, self.session_id, partial.text)
+        except Exception:
+            log.exception("call %s: completeness check failed", self.session_id)
+            return
+        finally:
+            if self._tasks.get("early") is asyncio.current_task():
+                del self._tasks["early"]
+        ended = done and not self._stopped and self._stream.end_now(after=partial)
+        log.debug("call %s: partial complete=%s, ended early=%s", self.session_id, done, ended)
+        if ended:
+            self._turn_ended()
+            self._take(self._stream.wait(0))
 
     async def _barge_in(self, replay_audio: bool = True) -> None:
         """The caller talks over Loket (or keys): stop playback, keep what they heard."""
@@ -471,6 +499,11 @@ class CallLoop:
         self._playing = False
         self._record = None
         self._echo_frames = int(self.cfg.echo_tail_s * 1000) // FRAME_MS
+        if record is not None and self._on_turn is not None:
+            try:
+                await self._on_turn(record)
+            except Exception:
+                log.exception("call %s: storing a turn failed", self.session_id)
         return not task.cancelled()
 
     async def _play(self, sentences: list[str], record: TurnRecord | None) -> None:
@@ -537,3 +570,7 @@ class CallLoop:
         task = self._tasks.pop(name, None)
         if task is not None and task is not asyncio.current_task():
             task.cancel()
+
+
+def _sentence_end(text: str) -> bool:
+    return bool(_SENTENCE_END.search(text))

@@ -50,6 +50,7 @@ class CallConfig:
     echo_margin_db: float = 6.0  # see bargein.BargeIn
     echo_tail_s: float = 0.3  # the echo gate stays on this long after playback
     endpointer: EndpointerConfig | None = None
+    early_end: bool = True  # answer at a pause once the transcript is complete (see Dialogue)
 
 
 @dataclass

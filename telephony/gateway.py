@@ -1,11 +1,11 @@
 """The phone gateway's call handler: one Twilio media stream → one `CallLoop`.
 
 For each stream it waits for `start`, opens the call in the store, runs the call loop
-(audio, keys and marks in; audio, marks and clears out), and when the call is over stores
-its turns and outcome. Handovers are stored as they happen and announced to the agent
-desk. Transfers redirect the live call through Twilio's REST API with a whisper for the
-agent; without API credentials (or when the API fails) the call loop takes a callback
-request instead.
+(audio, keys and marks in; audio, marks and clears out), stores each turn once its
+answer has been played, and the outcome when the call is over. Handovers are stored as
+they happen and announced to the agent desk. Transfers redirect the live call through
+Twilio's REST API with a whisper for the agent; without API credentials (or when the API
+fails) the call loop takes a callback request instead.
 
 Nothing here raises into the web server: a failing store or desk is logged and the call
 goes on; a stream that breaks the protocol ends only its own call.
@@ -112,16 +112,27 @@ class Gateway:
         async def keep(handover: Handover, kind: str) -> None:
             await self._keep(call_id, handover, kind)
 
+        # Each turn is stored once played, so a crash loses at most the current one. The
+        # write runs beside the call (a transfer must not wait for it); _finish awaits it.
+        writes: dict[int, asyncio.Task[object | None]] = {}
+        opened = False  # the call's row exists
+
+        async def keep_turn(turn: TurnRecord) -> None:
+            if opened and turn.index not in writes:
+                writes[turn.index] = asyncio.create_task(
+                    self._store("add_turns", call_id, turn_rows([turn])))
+
         out = TwilioOutput(send, start.stream_sid, transfer)
         loop = CallLoop(self.s.dialogue, self.s.recognizer, self.s.speaker, out, self.s.pool,
                         session_id=call_id, municipality=pack.slug, caller=caller,
-                        config=self.s.call_config(), on_handover=keep)
+                        config=self.s.call_config(), on_handover=keep, on_turn=keep_turn)
         if self.s.metrics is not None:
             self.s.metrics.call_started()
         log.info("call %s for %s: started", redact(call_id), pack.slug)
         try:
             await loop.start(t0)  # the greeting first, then the bookkeeping
-            await self._store("start_call", call_id, pack.slug, caller, called)
+            opened = await self._store("start_call", call_id, pack.slug, caller,
+                                       called) is not None
             pump = asyncio.create_task(self._pump(messages, loop, call_id))
             ended = asyncio.create_task(loop.wait_ended())
             try:
@@ -133,7 +144,7 @@ class Gateway:
                         await task
         finally:
             await loop.stop()
-            await self._finish(call_id, loop, out)
+            await self._finish(call_id, loop, out, writes)
 
     async def _wait_start(self, messages: AsyncIterator[InboundMessage]) -> Start | None:
         async for message in messages:
@@ -206,7 +217,8 @@ class Gateway:
             log.error("store %s failed: %s", method, redact(f"{type(exc).__name__}: {exc}"))
             return None
 
-    async def _finish(self, call_id: str, loop: CallLoop, out: TwilioOutput) -> None:
+    async def _finish(self, call_id: str, loop: CallLoop, out: TwilioOutput,
+                      writes: dict[int, asyncio.Task[object | None]]) -> None:
         result = outcome(loop, out)
         if self.s.metrics is not None:
             self.s.metrics.call_ended(result)
@@ -217,7 +229,11 @@ class Gateway:
                 elif turn.source in ("speech", "dtmf"):
                     self.s.metrics.turn(turn.latency_s, turn.recognition_s)
         if self.s.store is not None:
-            await self._store("add_turns", call_id, turn_rows(loop.turns))
+            done = await asyncio.gather(*writes.values())
+            stored = {i for i, ok in zip(writes, done, strict=True) if ok is not None}
+            rest = [t for t in loop.turns if t.index not in stored]
+            if rest:
+                await self._store("add_turns", call_id, turn_rows(rest))
             await self._store("end_call", call_id, loop.end_reason or "stopped",
                               result == "contained")
         log.info("call %s: ended (%s, %s, %d turns)", redact(call_id),

@@ -103,6 +103,7 @@ class Services:
     def call_config(self) -> CallConfig:
         return CallConfig(reprompt_s=self.settings.silence_reprompt_s,
                           max_call_s=float(self.settings.max_call_seconds),
+                          early_end=self.settings.early_end,
                           endpointer=EndpointerConfig(
                               trailing_silence_ms=self.settings.end_silence_ms))
 

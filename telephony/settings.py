@@ -16,6 +16,9 @@ LOKET_MAX_CALL_SECONDS     600          longest call
 LOKET_SILENCE_REPROMPT_S   6            seconds of silence before Loket asks again
 LOKET_END_SILENCE_MS       600          silence that ends a caller's turn (less: faster
                                         answers, but slow speakers get cut off)
+LOKET_EARLY_END            true         answer at a shorter pause when what the caller said
+                                        is already a whole, understood question; "0" or
+                                        "false" always waits for LOKET_END_SILENCE_MS
 LOKET_TWILIO_API_URL       (none)       base URL for Twilio's REST API instead of
                                         https://api.twilio.com (tests, proxies)
 =========================  ===========  ==================================================
@@ -48,6 +51,11 @@ def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool)
     if value <= 0:
         raise TelephonyError(f"{name} must be positive, got {raw!r}")
     return value
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    """On unless set to "0" or "false"."""
+    return (_text(env, name) or "true").lower() not in {"0", "false"}
 
 
 def _public_url(env: Mapping[str, str]) -> str | None:
@@ -92,13 +100,13 @@ class Settings:
     max_call_seconds: int = 600
     silence_reprompt_s: float = 6.0
     end_silence_ms: int = 600
+    early_end: bool = True
     twilio_api_url: str | None = None  # scheme://host[:port], no trailing slash
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Settings from `env` (default: the process environment); bad values raise."""
         env = os.environ if env is None else env
-        switch = (_text(env, "LOKET_VALIDATE_SIGNATURE") or "true").lower()
         port = int(_number(env, "LOKET_PORT", 8080, integer=True))
         if port > 65535:
             raise TelephonyError(f"LOKET_PORT must be at most 65535, got {port}")
@@ -106,7 +114,7 @@ class Settings:
             public_url=_public_url(env),
             twilio_account_sid=_text(env, "TWILIO_ACCOUNT_SID"),
             twilio_auth_token=_text(env, "TWILIO_AUTH_TOKEN"),
-            validate_signature=switch not in {"0", "false"},
+            validate_signature=_switch(env, "LOKET_VALIDATE_SIGNATURE"),
             host=_text(env, "LOKET_HOST") or "127.0.0.1",
             port=port,
             database_url=_text(env, "LOKET_DATABASE_URL"),
@@ -114,5 +122,6 @@ class Settings:
             max_call_seconds=int(_number(env, "LOKET_MAX_CALL_SECONDS", 600, integer=True)),
             silence_reprompt_s=_number(env, "LOKET_SILENCE_REPROMPT_S", 6.0, integer=False),
             end_silence_ms=_end_silence(env),
+            early_end=_switch(env, "LOKET_EARLY_END"),
             twilio_api_url=_api_url(env),
         )

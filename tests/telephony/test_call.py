@@ -147,6 +147,75 @@ def test_failed_transfer_becomes_a_callback_request(whisper, content, nlu, speak
     asyncio.run(body())
 
 
+async def feed_to_pause_partial(loop: CallLoop, ulaw: bytes) -> None:
+    """Feed the caller's speech up to the pause, wait for its decode, then one frame more.
+
+    Less than the 600 ms of silence that ends a turn has been fed when this returns.
+    """
+    stream = loop._stream
+    i = 0
+    while stream._speculative is None:
+        assert i < len(ulaw), "the caller never paused"
+        await loop.audio(ulaw[i : i + FRAME])
+        i += FRAME
+    await asyncio.wrap_future(stream._speculative[1].future)
+    await loop.audio(b"\xff" * FRAME)  # the next frame collects the partial
+
+
+def test_complete_utterance_answered_before_the_turn_silence_ends(make):
+    async def body():
+        loop, _ = make()
+        await loop.start()
+        await loop.wait_idle()
+        await feed_to_pause_partial(loop, phone_ulaw(FIXTURES / "grofvuil_02.wav"))
+        await until(lambda: len(loop.turns) == 2, timeout=10)  # no more audio was needed
+        assert loop.turns[1].intent == "grofvuil"
+        await loop.stop()
+
+    asyncio.run(body())
+
+
+def test_without_early_end_the_turn_waits_for_its_silence(make):
+    async def body():
+        loop, _ = make(early_end=False)
+        await loop.start()
+        await loop.wait_idle()
+        await feed_to_pause_partial(loop, phone_ulaw(FIXTURES / "grofvuil_02.wav"))
+        await asyncio.sleep(1.0)
+        assert len(loop.turns) == 1 and loop._stream.endpointer.in_speech
+        await feed(loop, SILENCE)
+        assert await loop.wait_idle()
+        assert loop.turns[1].intent == "grofvuil"
+        await loop.stop()
+
+    asyncio.run(body())
+
+
+def test_each_turn_is_handed_over_once_played(whisper, content, nlu, speaker, pool):
+    async def body():
+        played: list[tuple[int, str | None, int]] = []
+        out = RecordingOutput(True)
+
+        async def on_turn(turn):
+            played.append((turn.index, turn.said, len(out.frames)))
+
+        dialogue = Dialogue(content, nlu, SessionStore(":memory:"), clock=lambda: OPEN)
+        loop = CallLoop(dialogue, whisper, speaker, out, pool, session_id="t1",
+                        municipality="demodam", on_turn=on_turn,
+                        config=CallConfig(pace=False, reprompt_s=None, max_call_s=None))
+        out.loop = loop
+        await loop.start()
+        assert await loop.wait_idle()
+        assert [p[0] for p in played] == [0] and played[0][2] == len(out.frames)
+        await feed(loop, phone_ulaw(FIXTURES / "grofvuil_02.wav") + SILENCE)
+        assert await loop.wait_idle()
+        assert [p[0] for p in played] == [0, 1]
+        assert played[1][1] == loop.turns[1].said and played[1][2] == len(out.frames)
+        await loop.stop()
+
+    asyncio.run(body())
+
+
 def test_digits_collected_per_expect_spec(make):
     async def body():
         loop, _ = make(dtmf_timeout_s=0.2)

@@ -128,6 +128,11 @@ def test_greeting_then_a_question_answered_and_stored(base, services):
         async with caller(base) as sim:
             await sim.greeting()
             turn = await sim.turn(clip("grofvuil_02.wav"), "grofvuil_02")
+            for _ in range(100):  # each turn is stored once played, before the call ends
+                if len(loket_turns(services, sim.call_sid)) == 1:
+                    break
+                await asyncio.sleep(0.05)
+            assert loket_turns(services, sim.call_sid)[0].text.startswith("Goedendag")
             return sim, turn
 
     sim, turn = run(body())
@@ -139,6 +144,7 @@ def test_greeting_then_a_question_answered_and_stored(base, services):
     call = stored(services, sim.call_sid)
     assert call.contained and call.end_reason == "stopped"
     said = loket_turns(services, sim.call_sid)
+    assert len({t.text for t in said}) == len(said)  # each stored once
     assert "Demodam" in said[0].text
     assert said[1].intent == "grofvuil" and said[1].latency_ms is not None
     heard = [t for t in services.store.turns(sim.call_sid) if t.role == "caller"]

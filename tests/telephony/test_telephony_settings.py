@@ -86,3 +86,10 @@ def test_twilio_api_url():
 def test_bad_twilio_api_url(value):
     with pytest.raises(TelephonyError, match="LOKET_TWILIO_API_URL"):
         Settings.from_env({"LOKET_TWILIO_API_URL": value})
+
+
+def test_early_end_switch():
+    assert Settings.from_env({}).early_end
+    assert not Settings.from_env({"LOKET_EARLY_END": "0"}).early_end
+    assert not Settings.from_env({"LOKET_EARLY_END": "False"}).early_end
+    assert Settings.from_env({"LOKET_EARLY_END": "1"}).early_end
