@@ -116,7 +116,7 @@ class CallLoop:
         self._ended = asyncio.Event()
         self._t_start: float | None = None
         self._stream = SegmentingStream(recognizer, PHONE_RATE, config=self.cfg.endpointer,
-                                        words=False)
+                                        words=False, live=True)
         self._barge = BargeIn(self.cfg.barge_in_ms, self.cfg.barge_in_window_ms,
                                self.cfg.echo_margin_db)
         self._inbox: asyncio.Queue[_Speech | _Keys | _Event] = asyncio.Queue()

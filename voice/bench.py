@@ -51,7 +51,7 @@ def _caller(
     out: list[float],
     lock: threading.Lock,
 ) -> None:
-    stream = SegmentingStream(rec, 8000, speculative=speculative)
+    stream = SegmentingStream(rec, 8000, speculative=speculative, live=True)
     stream.timings = []
     step = 8000 * FRAME_MS // 1000
     t0 = time.perf_counter()

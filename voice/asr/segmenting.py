@@ -40,6 +40,7 @@ class SegmentingStream(Stream):
         config: EndpointerConfig | None = None,
         speculative: bool = True,
         words: bool = True,
+        live: bool = False,
     ) -> None:
         if rate not in (8000, 16000):
             raise ValueError(f"unsupported stream rate {rate} Hz (use 8000 or 16000)")
@@ -49,6 +50,7 @@ class SegmentingStream(Stream):
         self._config = config
         self.speculative = speculative
         self.words = words  # word timings in the results (costs an alignment pass)
+        self.live = live  # a caller waits for each result: the recogniser's faster settings
         # Set to a list to record (end-of-turn time, job) pairs, for benchmarks.
         self.timings: list[tuple[float, _Job]] | None = None
         self._up = StreamResampler(rate, SAMPLE_RATE)
@@ -128,7 +130,9 @@ class SegmentingStream(Stream):
     def _submit(self, audio: np.ndarray, offset: float | None = None) -> "_Job":
         if offset is None:  # a pause: the audio ends now
             offset = max(0.0, self.endpointer.time - len(audio) / SAMPLE_RATE)
-        return self._rec.submit(audio, self._hints, offset=offset, words=self.words, live=True)
+        return self._rec.submit(
+            audio, self._hints, offset=offset, words=self.words, live=self.live
+        )
 
     def _end(self, ev: SpeechEnded) -> None:
         spec = self._speculative

@@ -42,6 +42,8 @@ _MAX_TOKENS = 224
 # Within that, about twice what fast Dutch speech needs (~5 tokens/s), so a decoder
 # caught in a repetition loop stops early instead of running to the limit.
 _TOKENS_BASE, _TOKENS_PER_S = 12, 10
+# A recording this short is decoded whole (it fits the 30 s window with padding).
+_WHOLE_MAX_S = 29.0
 _SENTENCE = re.compile(r"(?<=[.?!])\s+")
 # Prompt tokens for phrase hints: the prompt and the output share Whisper's 448 tokens.
 _MAX_HINT_TOKENS = 96
@@ -132,6 +134,29 @@ class WhisperRecognizer(Recognizer):
         from voice.asr.segmenting import SegmentingStream
 
         return SegmentingStream(self, rate, hints)
+
+    def transcribe(
+        self, pcm: np.ndarray, rate: int = 16000, hints: Sequence[str] | None = None
+    ) -> RecognitionResult:
+        """Recognise a whole recording.
+
+        One that fits Whisper's window is decoded in one piece: cutting it at pauses
+        loses context and the edges of words. The endpointer still decides whether
+        there is speech at all (Whisper invents text for silence). Longer recordings
+        are cut at pauses by the stream.
+        """
+        from voice.resample import resample
+        from voice.vad.endpointer import Endpointer, SpeechEnded
+
+        if len(pcm) > _WHOLE_MAX_S * rate:
+            return super().transcribe(pcm, rate, hints)
+        audio = resample(pcm, rate, 16000) if rate != 16000 else pcm
+        ep = Endpointer(16000)
+        pcm16 = audio if audio.dtype == np.int16 else (np.clip(audio, -1, 1) * 32767).astype(
+            np.int16)
+        if not any(isinstance(e, SpeechEnded) for e in ep.feed(pcm16) + ep.flush()):
+            return RecognitionResult(text="", is_final=True, confidence=None)
+        return self.decode(audio, hints)
 
     def submit(
         self,
