@@ -234,8 +234,7 @@ class WhisperRecognizer(Recognizer):
         want = n_frames + int(o.pad_s * _FRAMES_PER_S)
         floor = o.window_s
         if live:
-            floor = min(floor, o.live_window_s, o.busy_window_s) if busy else min(
-                floor, o.live_window_s)
+            floor = min(floor, o.live_window_s, o.busy_window_s if busy else math.inf)
         want = max(want, int(floor * _FRAMES_PER_S))
         return min(_MAX_FRAMES, math.ceil(want / 100) * 100)
 
