@@ -145,6 +145,7 @@ class WhisperRecognizer(Recognizer):
         there is speech at all (Whisper invents text for silence). Longer recordings
         are cut at pauses by the stream.
         """
+        from voice.codecs import float_to_pcm16
         from voice.resample import resample
         from voice.vad.endpointer import Endpointer, SpeechEnded
 
@@ -152,8 +153,7 @@ class WhisperRecognizer(Recognizer):
             return super().transcribe(pcm, rate, hints)
         audio = resample(pcm, rate, 16000) if rate != 16000 else pcm
         ep = Endpointer(16000)
-        pcm16 = audio if audio.dtype == np.int16 else (np.clip(audio, -1, 1) * 32767).astype(
-            np.int16)
+        pcm16 = audio if audio.dtype == np.int16 else float_to_pcm16(audio)
         if not any(isinstance(e, SpeechEnded) for e in ep.feed(pcm16) + ep.flush()):
             return RecognitionResult(text="", is_final=True, confidence=None)
         return self.decode(audio, hints)
