@@ -106,7 +106,8 @@ def eval_asr(
         return
     out.print(
         f"WER {report.score.wer:.2%} ({report.score.errors}/{report.score.words} words, "
-        f"{len(report.files)} files)  RTF {report.rtf:.3f}  median {report.median_seconds:.2f} s "
+        f"{len(report.files)} files; {report.strict.wer:.2%} with compounds strict)  "
+        f"RTF {report.rtf:.3f}  median {report.median_seconds:.2f} s "
         f"per file  engine {rec.name}  model {rec.model}" + ("  [phone]" if phone else ""),
         markup=False,
     )

@@ -128,7 +128,8 @@ def test_transcribe_json_and_eval_json(tmp_path):
     p = run("eval", "asr", "--json", "--phone", str(manifest))
     assert p.returncode == 0, p.stderr
     report = json.loads(p.stdout.strip().splitlines()[-1])
-    assert set(report) >= {"wer", "rtf", "files", "words", "errors", "engine", "model"}
+    keys = {"wer", "wer_strict", "rtf", "files", "words", "errors", "engine", "model"}
+    assert set(report) >= keys
     assert report["files"] == 2 and report["words"] == 8 and 0 <= report["wer"] <= 1
     assert report["rtf"] > 0
 

@@ -45,6 +45,7 @@ class Report:
     model: str
     phone: bool
     score: Score = field(default_factory=Score)
+    strict: Score = field(default_factory=lambda: Score(compounds=False))
     seconds: float = 0.0
     audio_seconds: float = 0.0
     files: list[FileResult] = field(default_factory=list)
@@ -63,6 +64,7 @@ class Report:
         """The ``--json`` object."""
         return {
             "wer": round(self.score.wer, 4),
+            "wer_strict": round(self.strict.wer, 4),
             "rtf": round(self.rtf, 4),
             "median_seconds": round(self.median_seconds, 3),
             "files": len(self.files),
@@ -111,6 +113,7 @@ def run(
         hyp = recognizer.transcribe(pcm, SAMPLE_RATE).text
         spent = time.perf_counter() - t0
         one = report.score.add(item.transcript, hyp)
+        report.strict.add(item.transcript, hyp)
         res = FileResult(
             str(item.path.name),
             item.transcript,

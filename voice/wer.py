@@ -4,14 +4,25 @@ Both reference and hypothesis are lower-cased, stripped of punctuation and
 emphasis accents (é -> e; the trema stays), hyphenated compounds are joined
 (e-mail -> email), and numbers are written as Dutch
 words, so "3" and "drie" or "'s morgens" and "smorgens" count as the same.
+
+Dutch writes compounds as one word, and recognisers often split them
+("loop afstand" for "loopafstand") or join words the other way. Unless
+``compounds=False``, a hypothesis word pair whose concatenation is a reference
+word, or a hypothesis word that is the concatenation of two adjacent reference
+words, counts as the same, provided the joined form is in the Dutch word list
+(so "republiekneutraal" for "republiek neutraal" is still wrong). This is the
+compound rule of NIST sclite's ``-S`` option for German, done on the pair level.
 """
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
 
 import jiwer
 from num2words import num2words
+
+from voice.asr import lexicon
 
 _EMPHASIS = {"\u0301", "\u0300"}  # combining acute / grave
 _SYMBOLS = {"%": " procent ", "€": " euro ", "&": " en ", "+": " plus "}
@@ -43,10 +54,32 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", t).strip()
 
 
+def match_compounds(hyp: list[str], ref: list[str], words: frozenset[str]) -> list[str]:
+    """Rewrite ``hyp`` so compounds are split or joined as in ``ref`` (see module docstring)."""
+    ref_words = set(ref)
+    ref_pairs = {a + b: (a, b) for a, b in itertools.pairwise(ref)}
+    out: list[str] = []
+    i = 0
+    while i < len(hyp):
+        w, nxt = hyp[i], hyp[i + 1] if i + 1 < len(hyp) else ""
+        joined = w + nxt
+        if nxt and joined in ref_words and joined in words and ref_pairs.get(joined) != (w, nxt):
+            out.append(joined)
+            i += 2
+            continue
+        if w in ref_pairs and w not in ref_words and w in words:
+            out.extend(ref_pairs[w])
+        else:
+            out.append(w)
+        i += 1
+    return out
+
+
 @dataclass(slots=True)
 class Score:
-    """Edit counts over a set of utterances."""
+    """Edit counts over a set of utterances; ``compounds`` applies the compound rule."""
 
+    compounds: bool = True
     words: int = 0
     errors: int = 0
     substitutions: int = 0
@@ -61,7 +94,9 @@ class Score:
     def add(self, reference: str, hypothesis: str) -> "Score":
         """Score one pair of texts, add it to the totals and return that pair's score."""
         ref, hyp = normalize(reference), normalize(hypothesis)
-        one = Score(words=len(ref.split()))
+        if self.compounds and ref and hyp:
+            hyp = " ".join(match_compounds(hyp.split(), ref.split(), lexicon.load()))
+        one = Score(self.compounds, words=len(ref.split()))
         if not ref:
             one.insertions = len(hyp.split())
         elif not hyp:

@@ -1,6 +1,9 @@
 import pytest
 
+from voice.asr import lexicon
 from voice.wer import Score, normalize
+
+needs_words = pytest.mark.skipif(not lexicon.load(), reason="wdutch is not installed")
 
 
 @pytest.mark.parametrize(
@@ -32,3 +35,19 @@ def test_score_counts_edits():
 
 def test_numbers_match_words():
     assert Score().add("Mijn huisnummer is 42", "mijn huisnummer is tweeënveertig").errors == 0
+
+
+@needs_words
+def test_compounds_split_or_joined_count_as_one_word():
+    # "loopafstand" written as two words, "al gauw" as one: spelling, not recognition.
+    assert Score().add("Dit is op loopafstand.", "dit is op loop afstand").errors == 0
+    assert Score().add("Al gauw ontmoet ze hem.", "algauw ontmoet ze hem").errors == 0
+    strict = Score(compounds=False).add("Dit is op loopafstand.", "dit is op loop afstand")
+    assert strict.errors == 2
+
+
+@needs_words
+def test_compound_rule_needs_a_dutch_word():
+    # Joining two reference words into a non-word is still wrong, and so is a wrong part.
+    assert Score().add("de republiek neutraal", "de republiekneutraal").errors == 2
+    assert Score().add("op loopafstand", "op loop afslag").errors == 2
