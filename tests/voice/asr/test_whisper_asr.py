@@ -108,6 +108,31 @@ def test_real_dutch_recordings(whisper, nl_dev):
     assert score.wer < 0.35  # measured ~17 % over all 300; a loose bound for 12 files
 
 
+def test_lead_in_front_ends_pool_their_beams(whisper, nl_dev, monkeypatch):
+    pooled: list[int] = []
+    real = whisper._pool
+
+    def counting(batch, *args):
+        pooled.append(sum(not j.live for j in batch))
+        return real(batch, *args)
+
+    monkeypatch.setattr(whisper, "_pool", counting)
+    monkeypatch.setattr(whisper.options, "lead_ins", (0.15,))
+    with (nl_dev / "manifest.tsv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))[:6]
+    score = Score()
+    for row in rows:
+        pcm = audio.load(nl_dev / row["file"])
+        score.add(row["transcript"], whisper.transcribe(pcm).text)
+    assert sum(pooled) == len(rows)
+    assert score.wer < 0.35
+    # A live utterance (a caller waits) is never pooled: its text is the plain decode's.
+    pcm = audio.load(FIXTURES / "ja_01.wav")
+    live = whisper.submit(pcm, live=True).future.result()
+    monkeypatch.setattr(whisper.options, "lead_ins", ())
+    assert live.text == whisper.submit(pcm, live=True).future.result().text
+
+
 def test_phone_channel_still_recognised(whisper, nl_dev):
     from voice.channel import phone_channel
 
