@@ -10,8 +10,7 @@ Dutch writes compounds as one word, and recognisers often split them
 ``compounds=False``, a hypothesis word pair whose concatenation is a reference
 word, or a hypothesis word that is the concatenation of two adjacent reference
 words, counts as the same, provided the joined form is in the Dutch word list
-(so "republiekneutraal" for "republiek neutraal" is still wrong). This is the
-compound rule of NIST sclite's ``-S`` option for German, done on the pair level.
+(so "republiekneutraal" for "republiek neutraal" is still wrong).
 """
 
 import itertools
