@@ -287,7 +287,10 @@ class WhisperRecognizer(Recognizer):
         max_tokens = min(_MAX_TOKENS, longest)
         outs = self._generate(encoded, prompts, [j.hints for j in batch], max_tokens)
         if self.options.lead_ins:
-            outs = self._pool(batch, encoded, lengths, prompts, outs, max_tokens)
+            try:
+                outs = self._pool(batch, encoded, lengths, prompts, outs, max_tokens)
+            except (RuntimeError, ValueError, IndexError):  # keep the plain decode
+                log.warning("pooling the lead-in front-ends failed", exc_info=True)
         texts, keep = [], []
         for (tokens, avg_lp, no_speech, _), job in zip(outs, batch, strict=True):
             hints = job.hints

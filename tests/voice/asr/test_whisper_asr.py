@@ -97,13 +97,19 @@ def test_hints_reach_the_decoder(whisper):
     assert "ja" in normalize(r.text).split()
 
 
-def test_real_dutch_recordings(whisper, nl_dev):
+def _score_first(whisper, nl_dev, n: int) -> Score:
+    """Transcribe the first ``n`` nl-dev recordings and score them."""
     with (nl_dev / "manifest.tsv").open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))[:12]
+        rows = list(csv.DictReader(f, delimiter="\t"))[:n]
     score = Score()
     for row in rows:
         pcm = audio.load(nl_dev / row["file"])
         score.add(row["transcript"], whisper.transcribe(pcm).text)
+    return score
+
+
+def test_real_dutch_recordings(whisper, nl_dev):
+    score = _score_first(whisper, nl_dev, 12)
     assert score.words > 50
     assert score.wer < 0.35  # measured ~16 % over all 300; a loose bound for 12 files
 
@@ -118,13 +124,8 @@ def test_lead_in_front_ends_pool_their_beams(whisper, nl_dev, monkeypatch):
 
     monkeypatch.setattr(whisper, "_pool", counting)
     monkeypatch.setattr(whisper.options, "lead_ins", (0.15,))
-    with (nl_dev / "manifest.tsv").open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))[:6]
-    score = Score()
-    for row in rows:
-        pcm = audio.load(nl_dev / row["file"])
-        score.add(row["transcript"], whisper.transcribe(pcm).text)
-    assert sum(pooled) == len(rows)
+    score = _score_first(whisper, nl_dev, 6)
+    assert sum(pooled) == 6
     assert score.wer < 0.35
     # A live utterance (a caller waits) is never pooled: its text is the plain decode's.
     pcm = audio.load(FIXTURES / "ja_01.wav")
