@@ -74,6 +74,16 @@ def match_compounds(hyp: list[str], ref: list[str], words: frozenset[str]) -> li
     return out
 
 
+def edits(ref: str, hyp: str) -> tuple[int, int, int]:
+    """(substitutions, deletions, insertions) between two normalised texts."""
+    if not ref:
+        return 0, 0, len(hyp.split())
+    if not hyp:
+        return 0, len(ref.split()), 0
+    m = jiwer.process_words(ref, hyp)
+    return m.substitutions, m.deletions, m.insertions
+
+
 @dataclass(slots=True)
 class Score:
     """Edit counts over a set of utterances; ``compounds`` applies the compound rule."""
@@ -96,17 +106,7 @@ class Score:
         if self.compounds and ref and hyp:
             hyp = " ".join(match_compounds(hyp.split(), ref.split(), lexicon.load()))
         one = Score(self.compounds, words=len(ref.split()))
-        if not ref:
-            one.insertions = len(hyp.split())
-        elif not hyp:
-            one.deletions = one.words
-        else:
-            m = jiwer.process_words(ref, hyp)
-            one.substitutions, one.deletions, one.insertions = (
-                m.substitutions,
-                m.deletions,
-                m.insertions,
-            )
+        one.substitutions, one.deletions, one.insertions = edits(ref, hyp)
         one.errors = one.substitutions + one.deletions + one.insertions
         for f in ("words", "errors", "substitutions", "deletions", "insertions"):
             setattr(self, f, getattr(self, f) + getattr(one, f))

@@ -11,10 +11,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import jiwer
-
 from voice.asr import lexicon
-from voice.wer import normalize
+from voice.wer import edits, normalize
 
 
 @dataclass(slots=True)
@@ -29,13 +27,6 @@ class Candidate:
     def logprob(self) -> float:
         """Mean over encodings of the summed token log-probability."""
         return sum(self.logprobs) / len(self.logprobs)
-
-
-def _distance(a: str, b: str) -> int:
-    if not a or not b:
-        return len((a or b).split())
-    m = jiwer.process_words(a, b)
-    return m.substitutions + m.deletions + m.insertions
 
 
 def choose(
@@ -58,7 +49,7 @@ def choose(
     total = sum(weights)
     texts = [normalize(c.text) for c in candidates]
     risk = [
-        sum(w * _distance(t, u) for w, u in zip(weights, texts, strict=True)) / total
+        sum(w * sum(edits(t, u)) for w, u in zip(weights, texts, strict=True)) / total
         for t in texts
     ]
     return min(range(len(candidates)), key=lambda i: (risk[i], -weights[i]))
