@@ -63,7 +63,7 @@ def transcribe(
         clips.append((f, phone_channel(pcm) if phone else pcm))
     rec = _recognizer(engine, model, accurate)
     for f, pcm in clips:
-        result = rec.transcribe(pcm, SAMPLE_RATE)
+        result = rec.transcribe(pcm, SAMPLE_RATE, words=json_out)  # only JSON shows words
         if json_out:
             data = {"file": str(f), "engine": rec.name, "model": rec.model, **result.to_dict()}
             print(json.dumps(data, ensure_ascii=False))

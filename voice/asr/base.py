@@ -100,9 +100,16 @@ class Recognizer(ABC):
         """Open a new stream for one call."""
 
     def transcribe(
-        self, pcm: np.ndarray, rate: int = 16000, hints: Sequence[str] | None = None
+        self,
+        pcm: np.ndarray,
+        rate: int = 16000,
+        hints: Sequence[str] | None = None,
+        words: bool = True,
     ) -> RecognitionResult:
-        """Recognise a whole recording; joins the final results into one."""
+        """Recognise a whole recording; joins the final results into one.
+
+        ``words=False`` says word timings are not needed; an engine may skip them.
+        """
         s = self.stream(rate, hints)
         step = rate // 50
         results: list[RecognitionResult] = []

@@ -143,27 +143,31 @@ class WhisperRecognizer(Recognizer):
         return SegmentingStream(self, rate, hints)
 
     def transcribe(
-        self, pcm: np.ndarray, rate: int = 16000, hints: Sequence[str] | None = None
+        self,
+        pcm: np.ndarray,
+        rate: int = 16000,
+        hints: Sequence[str] | None = None,
+        words: bool = True,
     ) -> RecognitionResult:
         """Recognise a whole recording.
 
         One that fits Whisper's window is decoded in one piece: cutting it at pauses
         loses context and the edges of words. The endpointer still decides whether
         there is speech at all (Whisper invents text for silence). Longer recordings
-        are cut at pauses by the stream.
+        are cut at pauses by the stream. ``words=False`` skips the word-timing pass.
         """
         from voice.codecs import float_to_pcm16
         from voice.resample import resample
         from voice.vad.endpointer import Endpointer, SpeechEnded
 
         if len(pcm) > _WHOLE_MAX_S * rate:
-            return super().transcribe(pcm, rate, hints)
+            return super().transcribe(pcm, rate, hints, words)
         audio = resample(pcm, rate, 16000) if rate != 16000 else pcm
         ep = Endpointer(16000)
         pcm16 = audio if audio.dtype == np.int16 else float_to_pcm16(audio)
         if not any(isinstance(e, SpeechEnded) for e in ep.feed(pcm16) + ep.flush()):
             return RecognitionResult(text="", is_final=True, confidence=None)
-        return self.decode(audio, hints)
+        return self.submit(audio, hints, words=words).future.result()
 
     def submit(
         self,
@@ -318,7 +322,10 @@ class WhisperRecognizer(Recognizer):
         ]
 
     def _generate(
-        self, encoded, prompts: list[list[int]], hints: list[tuple[str, ...]],
+        self,
+        encoded,
+        prompts: list[list[int]],
+        hints: list[tuple[str, ...]],
         max_tokens: int = _MAX_TOKENS,
     ) -> list[tuple[list[int], float, float, list[list[int]]]]:
         """Decode the batch, retrying items that look like hallucinations at higher temperature.

@@ -49,6 +49,8 @@ def test_word_timings_can_be_skipped(whisper):
     without = whisper.submit(pcm, words=False).future.result()
     assert with_words.words and not without.words
     assert without.text == with_words.text and without.confidence == with_words.confidence
+    whole = whisper.transcribe(pcm, words=False)  # what `loket eval asr` asks for
+    assert whole.text == with_words.text and not whole.words
 
 
 def test_encoder_window_shrinks_for_live_calls_and_while_busy(whisper):
