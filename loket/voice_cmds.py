@@ -24,7 +24,7 @@ AccurateOpt = Annotated[
     bool,
     typer.Option(
         "--accurate",
-        help="whisper: pool the beams of a second front-end (fewer errors, about 2.3x slower)",
+        help="whisper: pool the beams of a second front-end (fewer errors, about 3x slower)",
     ),
 ]
 
