@@ -43,8 +43,9 @@ def unknown_rate(text: str, words: frozenset[str], extra: Iterable[str] = ()) ->
     tokens = [t for t in tokens if t]
     if not tokens:
         return 0.0
-    known = words | {w.lower() for phrase in extra for w in phrase.split()}
-    return sum(t not in known for t in tokens) / len(tokens)
+    hinted = {w.lower() for phrase in extra for w in phrase.split()}
+    # Look up in both rather than joining them: a union copies the whole word list.
+    return sum(t not in words and t not in hinted for t in tokens) / len(tokens)
 
 
 def rerank(
