@@ -30,10 +30,12 @@ class AudioCache:
         return self.root / key[:2] / f"{key}.npy"
 
     def get(self, key: str) -> np.ndarray | None:
-        """The cached audio, or None (a damaged entry counts as missing)."""
+        """The cached audio, or None (a damaged or empty entry counts as missing)."""
         try:
             data = np.load(self._path(key), allow_pickle=False)
         except (OSError, ValueError):
+            data = None
+        if data is None or data.size == 0:  # empty: silence cached by an older version
             self.misses += 1
             return None
         self.hits += 1
@@ -41,6 +43,8 @@ class AudioCache:
 
     def put(self, key: str, pcm: np.ndarray) -> None:
         """Store atomically; a full or read-only disk only costs the cache."""
+        if not len(pcm):
+            return
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

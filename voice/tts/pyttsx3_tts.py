@@ -4,6 +4,8 @@ import atexit
 import contextlib
 import io
 import itertools
+import logging
+import re
 import shutil
 import tempfile
 import threading
@@ -16,9 +18,16 @@ import soundfile as sf
 from voice.errors import VoiceError
 from voice.tts.base import Synthesizer, VoiceSettings
 
+log = logging.getLogger(__name__)
+
 # pyttsx3's espeak driver is not thread-safe: one synthesis at a time per process.
 _LOCK = threading.Lock()
 _COUNTER = itertools.count()
+# espeak-ng (asynchronous mode, as pyttsx3 runs it) now and then ends a message at once
+# without audio: about 1 in 30 sentences here. A sentence with letters or digits that
+# comes back empty is synthesised again.
+_ATTEMPTS = 4
+_SPEAKABLE = re.compile(r"[^\W_]")
 
 
 def _quiet(*_args: object, **_kwargs: object) -> None:
@@ -75,6 +84,14 @@ class Pyttsx3Synthesizer(Synthesizer):
         """Speak one sentence; returns int16 PCM at 22.05 kHz."""
         if not text.strip():
             return np.zeros(0, dtype=np.int16)
+        for attempt in range(1, _ATTEMPTS + 1):
+            pcm = self._synthesize_once(text, settings)
+            if len(pcm) or not _SPEAKABLE.search(text):
+                return pcm
+            log.debug("espeak-ng returned no audio (attempt %d of %d)", attempt, _ATTEMPTS)
+        raise VoiceError(f"espeak-ng produced no audio {_ATTEMPTS} times for one sentence")
+
+    def _synthesize_once(self, text: str, settings: VoiceSettings) -> np.ndarray:
         with _LOCK, _work_dir() as tmp:
             out = tmp / f"say-{next(_COUNTER)}.wav"
             e = self._engine
