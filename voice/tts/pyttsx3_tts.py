@@ -28,6 +28,8 @@ _COUNTER = itertools.count()
 # comes back empty is synthesised again.
 _ATTEMPTS = 4
 _SPEAKABLE = re.compile(r"[^\W_]")
+# Control characters: \x01 starts an espeak-ng embedded command, which text must not do.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _quiet(*_args: object, **_kwargs: object) -> None:
@@ -96,10 +98,7 @@ class Pyttsx3Synthesizer(Synthesizer):
             out = tmp / f"say-{next(_COUNTER)}.wav"
             e = self._engine
             e.setProperty("voice", self.voice_id(settings))
-            e.setProperty("rate", settings.wpm)
-            e.setProperty("pitch", settings.pitch)
-            e.setProperty("volume", settings.volume)
-            e.save_to_file(text, str(out))
+            e.save_to_file(_embedded(settings) + _CONTROL.sub(" ", text), str(out))
             e.runAndWait()
             deadline = time.monotonic() + 5.0
             while not out.exists() and time.monotonic() < deadline:
@@ -113,3 +112,14 @@ class Pyttsx3Synthesizer(Synthesizer):
         if rate != self.native_rate:
             self.native_rate = rate
         return data[:, 0].copy()
+
+
+def _embedded(settings: VoiceSettings) -> str:
+    """Speed, pitch and volume as espeak-ng embedded commands at the start of the text.
+
+    pyttsx3 sets them as espeak parameters, which espeak-ng's asynchronous mode applies
+    unreliably: after a change of speed, most sentences kept the earlier speed. The
+    voice itself is set synchronously and is reliable.
+    """
+    volume = round(min(max(settings.volume, 0.0), 2.0) * 100)
+    return f"\x01{settings.wpm}S\x01{settings.pitch}P\x01{volume}A "

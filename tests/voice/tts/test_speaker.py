@@ -48,6 +48,23 @@ def test_every_sentence_has_audio():
     assert min(lengths) > 22050 // 2
 
 
+def test_speed_follows_the_settings_of_each_sentence():
+    # Set as an espeak parameter, a change of speed stuck for most later sentences.
+    synth = Pyttsx3Synthesizer()
+    plan = [150, 150, 110, 110, 150, 110, 150, 150, 110, 110, 110, 150] * 2
+    lengths = [len(synth.synthesize("Welkom bij de gemeente.", VoiceSettings(wpm=w))) for w in plan]
+    slow = [n for n, w in zip(lengths, plan, strict=True) if w == 110]
+    fast = [n for n, w in zip(lengths, plan, strict=True) if w == 150]
+    assert min(slow) > 1.2 * max(fast)
+
+
+def test_control_characters_are_not_spoken_as_commands():
+    synth = Pyttsx3Synthesizer()
+    plain = synth.synthesize("Welkom bij de gemeente.", VoiceSettings())
+    forged = synth.synthesize("\x0160S Welkom bij de gemeente.", VoiceSettings())
+    assert len(forged) < 1.5 * len(plain)
+
+
 def test_cache_reuses_audio(tmp_path):
     cache = AudioCache(tmp_path)
     sp = Speaker(cache=cache)
