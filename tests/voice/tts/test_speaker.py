@@ -38,8 +38,8 @@ def test_ulaw_for_the_phone(speaker):
 
 
 def test_every_sentence_has_audio():
-    # espeak-ng ends about 1 in 30 messages at once without audio; without the retry
-    # in Pyttsx3Synthesizer, 150 sentences almost surely hit one.
+    # Started too soon after the previous one, espeak-ng ended about 1 in 30 sentences
+    # at once without audio; 150 sentences almost surely hit one.
     synth = Pyttsx3Synthesizer()
     lengths = [
         len(synth.synthesize(f"Welkom bij de gemeente, nummer {i}.", VoiceSettings()))
