@@ -37,13 +37,18 @@ def load(path: str | None = None) -> frozenset[str]:
     return frozenset()
 
 
+def _hint_words(extra: Iterable[str]) -> set[str]:
+    """The lower-cased words of the phrase hints (they count as known words)."""
+    return {w.lower() for phrase in extra for w in phrase.split()}
+
+
 def unknown_rate(text: str, words: frozenset[str], extra: Iterable[str] = ()) -> float:
     """Share of the words in ``text`` that are neither in ``words`` nor in ``extra``."""
     tokens = [t.strip("'’-").lower() for t in _WORD.findall(text)]
     tokens = [t for t in tokens if t]
     if not tokens:
         return 0.0
-    hinted = {w.lower() for phrase in extra for w in phrase.split()}
+    hinted = _hint_words(extra)
     # Look up in both rather than joining them: a union copies the whole word list.
     return sum(t not in words and t not in hinted for t in tokens) / len(tokens)
 
@@ -88,7 +93,7 @@ def correct(text: str, words: frozenset[str], extra: Iterable[str] = ()) -> str:
     """
     if not words:
         return text
-    known = {w.lower() for phrase in extra for w in phrase.split()}
+    known = _hint_words(extra)
 
     def fix(m: re.Match) -> str:
         w = m.group(0)
