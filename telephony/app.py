@@ -8,9 +8,10 @@
     WS   /twilio/media   Media Streams -> `CallHandler.run(messages, send)`
 
 Webhooks and the media WebSocket handshake must carry a valid `X-Twilio-Signature` (403
-otherwise) unless the settings turn checking off. Each media socket runs on its own: a
-malformed frame or a failing handler closes that socket with one redacted log line and
-touches no other call.
+otherwise) unless the settings turn checking off. A webhook body is counted while it
+streams in and refused (413) once over 64 KB, before anything is parsed or checked. Each
+media socket runs on its own: a malformed frame or a failing handler closes that socket
+with one redacted log line and touches no other call.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, HTTPException, Request, Response, WebSocket
 from starlette.datastructures import FormData
+from starlette.requests import ClientDisconnect
+from starlette.types import Message
 
 from dialogue.content.loader import Content
 from dialogue.nlu.redact import redact
@@ -65,6 +68,7 @@ HARD_STOP_GRACE_S = 30  # the call loop ends calls politely; this is only the ba
 MAX_FORM_FIELDS = 200  # Twilio sends a few dozen
 MAX_FORM_BYTES = 64 * 1024
 XML = "application/xml"
+CLOSE = {"Connection": "close"}  # stop reading the rest of a refused upload
 
 
 def _field(form: FormData, name: str) -> str:
@@ -80,6 +84,29 @@ def _where(exc: BaseException) -> str:
     if tb is None:
         return "?"
     return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
+
+
+async def capped_body(request: Request, limit: int) -> bytes:
+    """The request body, counted as it streams in: 413 as soon as it is over `limit` bytes,
+    whatever Content-Length says (or when it is missing, as with chunked uploads), so a
+    large upload is never held in memory. The 413 closes the connection."""
+    declared = request.headers.get("content-length")
+    too_large = declared is not None and (not declared.isdigit() or int(declared) > limit)
+    body = bytearray()
+    if not too_large:
+        try:
+            async with contextlib.aclosing(request.stream()) as stream:
+                async for chunk in stream:
+                    body += chunk
+                    if len(body) > limit:
+                        too_large = True
+                        break
+        except ClientDisconnect:
+            raise HTTPException(400, "request body cut off", headers=CLOSE) from None
+    if too_large:
+        log.warning("refused %s: body over %d bytes", request.url.path, limit)
+        raise HTTPException(413, "request too large", headers=CLOSE)
+    return bytes(body)
 
 
 def create_app(settings: Settings, content: Content, on_call: CallHandler | None = None, *,
@@ -98,11 +125,14 @@ def create_app(settings: Settings, content: Content, on_call: CallHandler | None
 
     async def verified_form(request: Request) -> FormData:
         """The POST fields, after checking Twilio's signature over them."""
-        length = request.headers.get("content-length", "0")
-        if not length.isdigit() or int(length) > MAX_FORM_BYTES:
-            raise HTTPException(413, "request too large")
+        body = await capped_body(request, MAX_FORM_BYTES)
+
+        async def replay() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
         try:
-            form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+            form = await Request(request.scope, replay).form(max_files=0,
+                                                             max_fields=MAX_FORM_FIELDS)
         except HTTPException:
             raise
         except Exception:  # multipart or encoding trouble: not a Twilio request
