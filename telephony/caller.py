@@ -1,7 +1,8 @@
 """A simulated caller that behaves like Twilio towards the gateway (for `loket call` and tests).
 
 It signs and posts the voice webhook, opens the media WebSocket the TwiML names, sends
-`connected` and `start` with the TwiML's parameters, streams each caller turn as 20 ms
+`connected` and `start` with the TwiML's parameters, numbers every message after
+`connected` from 1 (`sequenceNumber`), streams each caller turn as 20 ms
 μ-law frames (in real time, or as fast as possible), keeps streaming silence the way a
 phone line does, plays Loket's audio into a recording on the call's own timeline, answers
 marks once the audio before them has "played", answers `clear` by dropping what is queued,
@@ -21,7 +22,7 @@ import secrets
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -113,6 +114,7 @@ class SimulatedCaller:
         self._ws: ClientConnection | None = None
         self._t0 = 0.0
         self._chunk = 0
+        self._sequence = 0  # the last sequenceNumber sent
         self._reply: list[np.ndarray] = []  # Loket's audio on the call's timeline
         self._reply_at = 0  # samples of the call timeline covered by the recording
         self._queued_until = 0.0  # monotonic time Loket's queued audio ends
@@ -163,9 +165,8 @@ class SimulatedCaller:
         except Exception as exc:  # the handshake was refused (e.g. HTTP 403)
             raise CallerError(f"media stream refused: {exc}") from None
         await self._send(protocol.to_json(Connected()))
-        await self._send(protocol.to_json(Start(
-            self.stream_sid, self.call_sid, self.account_sid, ("inbound",),
-            custom_parameters=params, sequence_number=1)))
+        await self._emit(Start(self.stream_sid, self.call_sid, self.account_sid, ("inbound",),
+                               custom_parameters=params))
         self._tasks = [asyncio.create_task(self._receive()),
                        asyncio.create_task(self._marks())]
         if not self.fast:
@@ -250,7 +251,7 @@ class SimulatedCaller:
         return turn
 
     async def key(self, digit: str) -> None:
-        await self._send(protocol.to_json(Dtmf(self.stream_sid, digit)))
+        await self._emit(Dtmf(self.stream_sid, digit))
 
     async def raw(self, text: str | bytes) -> None:
         """Send any frame as it is (for tests of malformed input)."""
@@ -261,8 +262,7 @@ class SimulatedCaller:
     async def hangup(self) -> CallResult:
         """Send `stop`, close the stream, post the status callback; returns the result."""
         if self._ws is not None and not self.ended:
-            await self._send(protocol.to_json(Stop(self.stream_sid, self.account_sid,
-                                                   self.call_sid)))
+            await self._emit(Stop(self.stream_sid, self.account_sid, self.call_sid))
             with contextlib.suppress(Exception):
                 await self._ws.close()
         self._closed.set()
@@ -277,6 +277,11 @@ class SimulatedCaller:
         return self.result
 
     # -- internals ---------------------------------------------------------------------
+    async def _emit(self, message: Start | Media | Dtmf | Mark | Stop) -> None:
+        """Send a message with the next sequence number, as Twilio numbers them."""
+        self._sequence += 1
+        await self._send(protocol.to_json(replace(message, sequence_number=self._sequence)))
+
     async def _send(self, text: str) -> None:
         if self._ws is None or self.ended:
             return
@@ -288,8 +293,7 @@ class SimulatedCaller:
     async def _frame(self, frame: bytes) -> None:
         self._chunk += 1
         t_ms = self._chunk * FRAME_MS
-        await self._send(protocol.to_json(Media(self.stream_sid, "inbound", self._chunk, t_ms,
-                                                frame)))
+        await self._emit(Media(self.stream_sid, "inbound", self._chunk, t_ms, frame))
         if not self.fast:  # keep real time against the call's start
             await asyncio.sleep(max(0.0, self._t0 + self._chunk * FRAME_S - time.monotonic()))
         else:
@@ -363,7 +367,7 @@ class SimulatedCaller:
             due = [p for p in self._pending if self.fast or p[0] <= now]
             for item in due:
                 self._pending.remove(item)
-                await self._send(protocol.to_json(Mark(self.stream_sid, item[1])))
+                await self._emit(Mark(self.stream_sid, item[1]))
                 self.result.marks_answered += 1
             await asyncio.sleep(0.005 if self.fast else FRAME_S)
 

@@ -2,9 +2,11 @@
 
 Inbound, Twilio sends JSON text frames: `connected`, `start`, `media`, `dtmf`, `mark` and
 `stop`. `parse(raw)` turns one frame into a typed, frozen message and raises `ProtocolError`
-for anything else: bad JSON, an unknown event, a missing or mistyped field, bad base64, a
-frame or payload over the size limits, or a media format other than 8 kHz mono μ-law.
-Parsing is stateless: ordering (say, media before start) is the call handler's business.
+for anything else, and never another exception: text that is not UTF-8, bad JSON (also
+NaN, Infinity and numbers of more than 20 digits), an unknown event, a missing or mistyped
+field, text fields with control characters, bad base64, a frame or payload over the size
+limits, or a media format other than 8 kHz mono μ-law. Parsing is stateless: ordering
+(say, media before start, or sequence numbers) is for `MediaSocket` and the call handler.
 
 Outbound, `media`, `mark` and `clear` build the JSON Twilio accepts on the same socket.
 `to_json` writes an inbound message the way Twilio would, for tests and local simulators.
@@ -18,15 +20,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from telephony.errors import TelephonyError
 
 MAX_MESSAGE_BYTES = 64 * 1024  # one whole JSON frame
 MAX_PAYLOAD_BYTES = 16 * 1024  # decoded μ-law audio in one media frame (~2 s at 8 kHz)
 MAX_FIELD_CHARS = 256  # SIDs, names, tracks, parameter names and values
+MAX_NUMBER_DIGITS = 20  # any JSON integer in a frame (2**64 has 20 digits)
 
 ENCODING = "audio/x-mulaw"
 SAMPLE_RATE = 8000
@@ -35,6 +39,8 @@ DTMF_DIGITS = frozenset("0123456789*#ABCD")
 
 # base64 text needed for MAX_PAYLOAD_BYTES: checked before decoding anything
 _MAX_PAYLOAD_B64 = 4 * -(-MAX_PAYLOAD_BYTES // 3)
+# control characters (they could forge log lines) and lone surrogates (not UTF-8)
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class ProtocolError(TelephonyError):
@@ -52,6 +58,7 @@ class MediaFormat:
 class Connected:
     protocol: str = "Call"
     version: str = "1.0.0"
+    sequence_number: int | None = None  # Twilio sends none, but one must be a number
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +129,8 @@ def _str(data: Mapping[str, Any], key: str, where: str, *, empty: bool = False,
         raise ProtocolError(f"{where}{key} is empty")
     if len(value) > limit:
         raise ProtocolError(f"{where}{key} is longer than {limit} characters")
+    if _UNPRINTABLE.search(value):
+        raise ProtocolError(f"{where}{key} has control characters")
     return value
 
 
@@ -167,6 +176,8 @@ def _parameters(data: Mapping[str, Any]) -> dict[str, str]:
             raise ProtocolError("start.customParameters has an over-long name")
         if not isinstance(value, str) or len(value) > MAX_FIELD_CHARS:
             raise ProtocolError("start.customParameters values must be short strings")
+        if _UNPRINTABLE.search(name) or _UNPRINTABLE.search(value):
+            raise ProtocolError("start.customParameters has control characters")
         out[name] = value
     return out
 
@@ -246,7 +257,7 @@ def _stop(data: Mapping[str, Any]) -> Stop:
 
 
 def _connected(data: Mapping[str, Any]) -> Connected:
-    return Connected(_str(data, "protocol", ""), _str(data, "version", ""))
+    return Connected(_str(data, "protocol", ""), _str(data, "version", ""), _sequence(data))
 
 
 _READERS = {
@@ -259,16 +270,41 @@ _READERS = {
 }
 
 
-def parse(raw: str | bytes) -> InboundMessage:
-    """One inbound Media Streams frame as a typed message, or `ProtocolError`."""
-    size = len(raw) if isinstance(raw, bytes) or raw.isascii() else len(raw.encode("utf-8"))
-    if size > MAX_MESSAGE_BYTES:
-        raise ProtocolError(f"frame of {size} bytes is larger than {MAX_MESSAGE_BYTES}")
+def _number(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise ProtocolError(f"frame has a number of more than {MAX_NUMBER_DIGITS} digits")
+    return int(text)
+
+
+def _no_constant(_name: str) -> NoReturn:
+    raise ProtocolError("frame has NaN or Infinity, which is not JSON")
+
+
+def _text(raw: str | bytes) -> str:
+    """The frame as text: UTF-8 only (json.loads would guess UTF-16 and UTF-32 from bytes)."""
+    if len(raw) > MAX_MESSAGE_BYTES:  # at least this many bytes
+        raise ProtocolError(f"frame is larger than {MAX_MESSAGE_BYTES} bytes")
+    if isinstance(raw, str):
+        if raw.isascii():
+            return raw
+        try:
+            size = len(raw.encode("utf-8"))
+        except UnicodeEncodeError:  # a lone surrogate
+            raise ProtocolError("frame is not UTF-8 text") from None
+        if size > MAX_MESSAGE_BYTES:
+            raise ProtocolError(f"frame is larger than {MAX_MESSAGE_BYTES} bytes")
+        return raw
     try:
-        data = json.loads(raw)
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ProtocolError("frame is not UTF-8 text") from None
-    except (json.JSONDecodeError, RecursionError):
+
+
+def parse(raw: str | bytes) -> InboundMessage:
+    """One inbound Media Streams frame as a typed message, or `ProtocolError`."""
+    try:
+        data = json.loads(_text(raw), parse_int=_number, parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         raise ProtocolError("frame is not valid JSON") from None
     if not isinstance(data, dict):
         raise ProtocolError("frame is not a JSON object")
@@ -321,8 +357,8 @@ def to_json(message: InboundMessage) -> str:
     out: dict[str, Any]
     match message:
         case Connected():
-            return _dump({"event": "connected", "protocol": message.protocol,
-                          "version": message.version})
+            out = {"event": "connected", "protocol": message.protocol,
+                   "version": message.version}
         case Start():
             fmt = message.media_format
             out = {"event": "start", "streamSid": message.stream_sid, "start": {

@@ -4,9 +4,11 @@ A `CallHandler` gets the stream as an async iterator of typed messages plus a `s
 function for outbound frames (built with `protocol.media`, `mark`, `clear`). It never sees
 the WebSocket: `MediaSocket` moves the bytes and parses them with `protocol.parse`.
 
-The iterator ends after `stop`, when Twilio disconnects, or at the first malformed frame;
-in the last case `MediaSocket.error` holds the `ProtocolError` and the gateway closes the
-socket with a policy-violation code. `send` raises `StreamClosed` once the socket is gone.
+The iterator ends after `stop`, when Twilio disconnects, or at the first frame that breaks
+the protocol: one `parse` refuses, a binary frame (Twilio sends JSON as text), a second
+`start`, or a sequence number that does not go up. Then `MediaSocket.error` holds the
+`ProtocolError` and the gateway closes the socket with a policy-violation code. `send`
+raises `StreamClosed` once the socket is gone.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class MediaSocket:
         self.error: ProtocolError | None = None
         self.start: Start | None = None
         self.received = 0  # valid messages so far
+        self._sequence = 0  # the last sequence number seen
 
     @property
     def label(self) -> str:
@@ -73,11 +76,8 @@ class MediaSocket:
         if frame["type"] == "websocket.disconnect":
             self._done = True
             raise StopAsyncIteration
-        raw = frame.get("text")
-        if raw is None:
-            raw = frame.get("bytes") or b""
         try:
-            message = parse(raw)
+            message = self._check(frame.get("text"))
         except ProtocolError as exc:
             self.error = exc
             self._done = True
@@ -87,6 +87,25 @@ class MediaSocket:
             self.start = message
         elif isinstance(message, Stop):
             self._done = True  # stop is the last message of a stream
+        return message
+
+    def _check(self, text: str | None) -> InboundMessage:
+        """The frame as a message, if it fits the protocol and this stream so far."""
+        if text is None:
+            raise ProtocolError("binary frame (Twilio sends text)")
+        try:
+            message = parse(text)
+        except ProtocolError:
+            raise
+        except Exception as exc:  # parse should raise nothing else; never let it through
+            raise ProtocolError(f"unreadable frame ({type(exc).__name__})") from None
+        if isinstance(message, Start) and self.start is not None:
+            raise ProtocolError("a second start on one stream")
+        number = message.sequence_number
+        if number is not None:
+            if number <= self._sequence:
+                raise ProtocolError(f"sequence number {number} after {self._sequence}")
+            self._sequence = number
         return message
 
     @property

@@ -174,17 +174,20 @@ def test_media_before_start_reaches_the_handler(base_url, recorder):
     assert recorder.wait(sid) == sent
 
 
-def test_binary_frames_are_read_too(base_url, recorder):
+def test_binary_frames_are_refused(base_url, recorder, caplog):
+    """Twilio sends JSON as text frames; a binary frame (which could be UTF-16) is refused."""
     sid = "MZ" + "c3" * 16
 
     async def call():
         async with connect(f"{base_url}/twilio/media") as ws:
-            await ws.send(to_json(_start(sid)).encode())
+            await ws.send(to_json(_start(sid)))
             await ws.send(to_json(Stop(sid, ACCOUNT, "CA1")).encode())
             return await _closed(ws)
 
-    assert _run(call())[0] == 1000
-    assert [type(m) for m in recorder.wait(sid)] == [Start, Stop]
+    with caplog.at_level(logging.WARNING, logger="telephony"):
+        assert _run(call())[0] == 1008
+        assert [type(m) for m in recorder.wait(sid)] == [Start]
+    assert "binary" in caplog.text
 
 
 BAD_FRAMES = {
@@ -196,6 +199,13 @@ BAD_FRAMES = {
         "name": "x" * (2 * MAX_MESSAGE_BYTES)}}),
     "invalid utf-8": b'{"event": "\xff"}',
     "a-law audio": to_json(_start("MZ" + "e" * 32)).replace("x-mulaw", "x-alaw"),
+    "huge number": '{"event": "mark", "streamSid": "MZx", "mark": {"name": "a"}, "n": %s}'
+                   % ("9" * 5000),
+    "utf-16": to_json(Mark("MZx", "a")).encode("utf-16"),
+    "connected with a bad sequence number": '{"event": "connected", "protocol": "Call", '
+                                            '"version": "1.0.0", "sequenceNumber": "x"}',
+    "repeated sequence number": to_json(Mark("MZx", "a", 1)),  # start was number 1
+    "second start": to_json(_start("MZ" + "e" * 32)),
 }
 
 
@@ -235,6 +245,27 @@ def test_malformed_frame_closes_only_its_own_socket(base_url, recorder, bad, cap
     assert len(warnings) == 1 and bad_sid in warnings[0].getMessage()
     assert "closed" in warnings[0].getMessage()
     assert "31612345678" not in caplog.text
+
+
+BAD_FIRST = {name: frame for name, frame in BAD_FRAMES.items()
+             if name not in ("repeated sequence number", "second start")}
+
+
+@pytest.mark.parametrize("bad", BAD_FIRST.values(), ids=BAD_FIRST.keys())
+def test_malformed_frame_before_start_is_a_protocol_error(base_url, bad, caplog):
+    """Before start too: 1008 and one log line, whatever is wrong with the frame."""
+
+    async def call():
+        async with connect(f"{base_url}/twilio/media", max_size=None) as ws:
+            await ws.send(to_json(Connected()))
+            await ws.send(bad)
+            return await _closed(ws)
+
+    with caplog.at_level(logging.WARNING, logger="telephony"):
+        code, _ = _run(call())
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("telephony")]
+    assert code == 1008, lines
+    assert len(lines) == 1 and "closed" in lines[0], lines
 
 
 def test_failing_handler_closes_with_1011_and_a_redacted_log(base_url, recorder, caplog):

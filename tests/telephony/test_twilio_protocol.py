@@ -223,3 +223,109 @@ def test_unknown_event_is_named_when_it_is_a_name():
 def test_to_json_rejects_other_objects():
     with pytest.raises(TypeError):
         to_json("media")  # type: ignore[arg-type]
+
+
+# --- edge cases: every bad frame is a ProtocolError, never another exception ------------
+
+HUGE = "9" * 5000  # over Python's 4,300-digit limit for int(str)
+
+
+def _raw(name: str, field: str, json_text: str) -> str:
+    """A Twilio frame with one more top-level field written as raw JSON text."""
+    return _frame(name)[:-1] + f', "{field}": {json_text}}}'
+
+
+EDGE_CASES = {
+    "huge sequence number": _raw("media", "sequenceNumber", HUGE),
+    "huge number in an unread field": _raw("connected", "extra", HUGE),
+    "huge negative number": _raw("mark", "extra", "-" + HUGE),
+    "NaN": _raw("mark", "extra", "NaN"),
+    "Infinity": _raw("stop", "extra", "-Infinity"),
+    "connected with a bad sequence number": _frame("connected", sequenceNumber="x"),
+    "connected with a negative sequence number": _frame("connected", sequenceNumber=-1),
+    "lone surrogate in a SID": _frame("mark", streamSid="MZ\ud800"),
+    "control character in a mark name": _frame("mark", mark__name="welkom\nERROR forged"),
+    "control character in a parameter": _frame("start",
+                                                start__customParameters={"token": "a\rb"}),
+    "lone surrogate in the text itself": '{"event": "\ud800"}',
+}
+
+
+@pytest.mark.parametrize("raw", EDGE_CASES.values(), ids=EDGE_CASES.keys())
+def test_edge_cases_raise_protocol_error(raw):
+    with pytest.raises(ProtocolError):
+        parse(raw)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32",
+                                      "utf-32-le", "utf-8-sig"])
+def test_only_plain_utf8_is_accepted(encoding):
+    raw = json.dumps(TWILIO_FRAMES["mark"]).encode(encoding)
+    with pytest.raises(ProtocolError):
+        parse(raw)
+
+
+def test_connected_sequence_number_is_read():
+    assert parse(_frame("connected", sequenceNumber="1")) == Connected(sequence_number=1)
+    assert parse(to_json(Connected(sequence_number=7))).sequence_number == 7
+
+
+def _mutations(rng) -> str | bytes:
+    """One frame broken in a random way: text edits, odd values or another encoding."""
+    name = rng.choice(list(TWILIO_FRAMES))
+    frame = json.loads(json.dumps(TWILIO_FRAMES[name]))
+    odd = [None, True, -1, 0, 2**64, 1.5, 1e308, "", "x" * 300, "\ud800", "\x00", "é",
+           [], [[[]]], {}, {"a": {"b": []}}, "9" * 30, "-5", " 1", "１２"]
+    # change a field somewhere in the frame
+    target = frame
+    while True:
+        key = rng.choice(list(target))
+        if isinstance(target[key], dict) and rng.random() < 0.6:
+            target = target[key]
+            continue
+        if rng.random() < 0.2:
+            del target[key]
+        else:
+            target[key] = rng.choice(odd)
+        break
+    text = json.dumps(frame, ensure_ascii=rng.random() < 0.5)
+    kind = rng.random()
+    if kind < 0.3:  # byte-level edits
+        data = bytearray(text.encode("utf-8", "surrogatepass"))
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(len(data))
+            choice = rng.random()
+            if choice < 0.4:
+                data[i] = rng.randrange(256)
+            elif choice < 0.7:
+                del data[i]
+            else:
+                data.insert(i, rng.choice(b'{}[]",:\\0123456789eE-+.tfn \x00\xff'))
+        return bytes(data)
+    if kind < 0.4:  # a big number spliced in as raw JSON
+        at = text.find(":", rng.randrange(len(text)))
+        if at != -1:
+            text = text[:at + 1] + rng.choice([HUGE, "1" * 5000 + ".5", "1e99999"]) + "," + \
+                text[at + 1:]
+        return text
+    if kind < 0.5:
+        return text.encode(rng.choice(["utf-16", "utf-32", "utf-16-le"]), "surrogatepass")
+    if kind < 0.55:
+        return "[" * rng.randint(1, 200_000)
+    return text
+
+
+def test_fuzzed_frames_only_ever_raise_protocol_error():
+    import random
+
+    rng = random.Random(20261213)
+    kinds = set()
+    for _ in range(4000):
+        raw = _mutations(rng)
+        try:
+            message = parse(raw)
+        except ProtocolError:
+            kinds.add("refused")
+            continue
+        kinds.add(type(message).__name__)
+    assert "refused" in kinds and len(kinds) > 3  # the fuzzer reaches both outcomes
