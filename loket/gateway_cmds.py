@@ -235,7 +235,7 @@ def call(
 def _report(result: CallResult, record: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "call_sid": result.call_sid,
-        "municipality": result.municipality,
+        "municipality": record["call"]["municipality"] if record else None,
         "greeting_s": _round(result.greeting_s),
         "turns": [{"file": t.label, "latency_s": _round(t.latency_s), "answered": t.answered}
                   for t in result.turns],

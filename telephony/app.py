@@ -1,17 +1,22 @@
 """The gateway's web app: Twilio webhooks, the media WebSocket and a health check.
 
-    POST /twilio/voice   incoming call -> TwiML <Connect><Stream> to /twilio/media
+    POST /twilio/voice   incoming call -> TwiML <Connect><Stream> to /twilio/media, with a
+                         one-time token for the call as its only <Parameter>
     POST /twilio/status  call status callbacks -> `status_sink` (or a redacted log line)
     POST /twilio/whisper/{token}  what the agent hears on pick-up during a transfer
     POST /twilio/after-dial       a transfer's <Dial> ended: hang up, or say sorry first
     GET  /health         {"status": "ok"}
-    WS   /twilio/media   Media Streams -> `CallHandler.run(messages, send)`
+    WS   /twilio/media   Media Streams -> `CallHandler.run(messages, send)`, once the
+                         stream's start has brought back its call's token (`tickets`)
 
 Webhooks and the media WebSocket handshake must carry a valid `X-Twilio-Signature` (403
 otherwise) unless the settings turn checking off. A webhook body is counted while it
 streams in and refused (413) once over 64 KB, before anything is parsed or checked. Each
 media socket runs on its own: a malformed frame or a failing handler closes that socket
-with one redacted log line and touches no other call.
+with one redacted log line and touches no other call. The handshake signature covers only
+the stream URL, the same for every call; the token binds a stream to the signed webhook
+of its call, and the handler gets that webhook's municipality and caller, not the
+stream's.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from telephony.twilio.stream import (
     MediaSocket,
     StreamClosed,
 )
+from telephony.twilio.tickets import TOKEN_PARAMETER, CallTicket, StreamTickets
 from telephony.twilio.webhook import (
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
@@ -111,7 +117,8 @@ async def capped_body(request: Request, limit: int) -> bytes:
 
 def create_app(settings: Settings, content: Content, on_call: CallHandler | None = None, *,
                status_sink: StatusSink | None = None, whisper: WhisperText | None = None,
-               lifespan: Lifespan | None = None) -> FastAPI:
+               lifespan: Lifespan | None = None,
+               tickets: StreamTickets | None = None) -> FastAPI:
     """The gateway app. `on_call` runs each media stream (default: consume until stop)."""
     if settings.validate_signature and not settings.twilio_auth_token:
         raise TelephonyError(
@@ -122,6 +129,8 @@ def create_app(settings: Settings, content: Content, on_call: CallHandler | None
                   lifespan=lifespan)
     app.state.settings = settings
     app.state.content = content
+    streams = tickets if tickets is not None else StreamTickets()
+    app.state.tickets = streams
 
     async def verified_form(request: Request) -> FormData:
         """The POST fields, after checking Twilio's signature over them."""
@@ -164,9 +173,10 @@ def create_app(settings: Settings, content: Content, on_call: CallHandler | None
             log.warning("call %s to unknown number %s", redact(call_sid), redact(called))
             return Response(unknown_number_twiml(), media_type=XML)
         log.info("call %s for %s: connecting the media stream", redact(call_sid), pack.slug)
-        parameters = {"call_id": call_sid, "municipality": pack.slug,
-                      "caller": _field(form, "From"), "called": called}
-        return Response(voice_twiml(stream_url(request), parameters), media_type=XML)
+        token = streams.issue(CallTicket(call_sid, pack.slug, _field(form, "From") or None,
+                                         called))
+        return Response(voice_twiml(stream_url(request), {TOKEN_PARAMETER: token}),
+                        media_type=XML)
 
     @app.post(STATUS_PATH)
     async def twilio_status(request: Request) -> Response:
@@ -220,7 +230,7 @@ def create_app(settings: Settings, content: Content, on_call: CallHandler | None
             await ws.close(code=CLOSE_POLICY)  # before accept: the handshake gets a 403
             return
         await ws.accept()
-        socket = MediaSocket(ws)
+        socket = MediaSocket(ws, streams.admit)
         code = CLOSE_NORMAL
         deadline = asyncio.timeout(settings.max_call_seconds + HARD_STOP_GRACE_S)
         try:

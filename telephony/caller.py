@@ -1,10 +1,10 @@
 """A simulated caller that behaves like Twilio towards the gateway (for `loket call` and tests).
 
 It signs and posts the voice webhook, opens the media WebSocket the TwiML names, sends
-`connected` and `start` with the TwiML's parameters, numbers every message after
-`connected` from 1 (`sequenceNumber`), streams each caller turn as 20 ms
-μ-law frames (in real time, or as fast as possible), keeps streaming silence the way a
-phone line does, plays Loket's audio into a recording on the call's own timeline, answers
+`connected` and `start` with the TwiML's parameters (the call's one-time token), numbers
+every message after `connected` from 1 (`sequenceNumber`), streams each caller turn as
+20 ms μ-law frames (in real time, or as fast as possible), keeps streaming silence the way
+a phone line does, plays Loket's audio into a recording on the call's own timeline, answers
 marks once the audio before them has "played", answers `clear` by dropping what is queued,
 and hangs up with `stop` and a signed status callback.
 
@@ -65,7 +65,6 @@ class Turn:
 @dataclass
 class CallResult:
     call_sid: str
-    municipality: str | None
     turns: list[Turn] = field(default_factory=list)
     reply: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
     greeting_s: float | None = None  # webhook sent → first audio frame
@@ -125,7 +124,7 @@ class SimulatedCaller:
         self._closed = asyncio.Event()
         self._speaking = False
         self._tasks: list[asyncio.Task[Any]] = []
-        self.result = CallResult(self.call_sid, None)
+        self.result = CallResult(self.call_sid)
 
     # -- setup -----------------------------------------------------------------------
     def _sign(self, url: str, params: dict[str, str]) -> dict[str, str]:
@@ -152,7 +151,6 @@ class SimulatedCaller:
         if response.status_code != 200:
             raise CallerError(f"the voice webhook answered HTTP {response.status_code}")
         stream_url, params, say = _stream_from_twiml(response.text)
-        self.result.municipality = params.get("municipality")
         if stream_url is None:
             self.result.say, self.result.ended_by = say, "loket"
             self._closed.set()

@@ -95,6 +95,8 @@ class Gateway:
         if start is None:
             return
         t0 = time.perf_counter()
+        # The app admits a stream only with its call's token and replaces the parameters
+        # with what the signed voice webhook said: they are the server's own record.
         call_id = start.call_sid
         municipality = start.custom_parameters.get("municipality", "")
         caller = start.custom_parameters.get("caller") or None

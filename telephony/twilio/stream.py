@@ -6,9 +6,11 @@ the WebSocket: `MediaSocket` moves the bytes and parses them with `protocol.pars
 
 The iterator ends after `stop`, when Twilio disconnects, or at the first frame that breaks
 the protocol: one `parse` refuses, a binary frame (Twilio sends JSON as text), a second
-`start`, or a sequence number that does not go up. Then `MediaSocket.error` holds the
-`ProtocolError` and the gateway closes the socket with a policy-violation code. `send`
-raises `StreamClosed` once the socket is gone.
+`start`, a sequence number that does not go up, or a `start` that `admit` refuses (see
+`tickets`: the stream must bring its call's one-time token). Then `MediaSocket.error` holds
+the `ProtocolError` and the gateway closes the socket with a policy-violation code. The
+handler gets the `start` as `admit` returns it. `send` raises `StreamClosed` once the
+socket is gone.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from telephony.errors import TelephonyError
 from telephony.twilio.protocol import InboundMessage, ProtocolError, Start, Stop, parse
 
 Send = Callable[[str], Awaitable[None]]
+Admit = Callable[[Start], Start]  # the start to pass on, or ProtocolError
 
 CLOSE_NORMAL = 1000
 CLOSE_POLICY = 1008  # a frame that breaks the protocol
@@ -47,8 +50,9 @@ class MediaSocket:
     Iterate from one task at a time; `send` may be called from any task (it is serialised).
     """
 
-    def __init__(self, ws: WebSocket) -> None:
+    def __init__(self, ws: WebSocket, admit: Admit) -> None:
         self._ws = ws
+        self._admit = admit
         self._done = False
         self._send_lock = asyncio.Lock()
         self.error: ProtocolError | None = None
@@ -106,6 +110,8 @@ class MediaSocket:
             if number <= self._sequence:
                 raise ProtocolError(f"sequence number {number} after {self._sequence}")
             self._sequence = number
+        if isinstance(message, Start):
+            return self._admit(message)
         return message
 
     @property

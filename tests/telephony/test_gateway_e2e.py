@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import json
 import threading
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -137,12 +138,11 @@ def test_greeting_then_a_question_answered_and_stored(base, services):
 
     sim, turn = run(body())
     result = sim.result
-    assert result.municipality == "demodam"
     assert result.greeting_s is not None and result.frames_received > 100
     assert result.marks_answered >= 2  # Loket learns what was played
     assert turn.answered and turn.latency_s is not None
     call = stored(services, sim.call_sid)
-    assert call.contained and call.end_reason == "stopped"
+    assert call.contained and call.end_reason == "stopped" and call.municipality == "demodam"
     said = loket_turns(services, sim.call_sid)
     assert len({t.text for t in said}) == len(said)  # each stored once
     assert "Demodam" in said[0].text
@@ -248,7 +248,6 @@ def test_second_municipality_by_called_number(base, services):
             return sim
 
     sim = run(body())
-    assert sim.result.municipality == "voorbeeldrijk"
     call = stored(services, sim.call_sid)
     assert call.municipality == "voorbeeldrijk"
     assert "Voorbeeldrijk" in loket_turns(services, sim.call_sid)[0].text
@@ -267,6 +266,49 @@ def test_forged_or_missing_signatures_are_refused(base):
 
     with pytest.raises(InvalidStatus):
         run(unsigned_stream())
+
+
+def test_second_stream_for_a_live_call_is_refused(base, services):
+    """A replayed (signed) voice webhook and a captured handshake signature do not open a
+    second stream for a live call: it is refused, and the live call goes on undisturbed."""
+
+    async def intrude(sim: SimulatedCaller) -> int | None:
+        hook = f"{base}/twilio/voice"
+        form = {"CallSid": sim.call_sid, "AccountSid": ACCOUNT, "From": sim.caller,
+                "To": sim.to, "CallStatus": "ringing", "Direction": "inbound"}
+        async with httpx.AsyncClient(timeout=10) as http:
+            twiml = (await http.post(hook, data=form, headers=sim._sign(hook, form))).text
+        params = {p.get("name"): p.get("value") for p in ET.fromstring(twiml).iter("Parameter")}
+        start = Start("MZ" + "6" * 32, sim.call_sid, ACCOUNT, sequence_number=1,
+                      custom_parameters={**params, "municipality": "voorbeeldrijk"})
+        url = base.replace("http", "ws") + "/twilio/media"
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(10), \
+                    connect(url, additional_headers=sim._sign(url, {})) as ws:
+                await ws.send(protocol.to_json(Connected()))
+                await ws.send(protocol.to_json(start))
+                with contextlib.suppress(ConnectionClosed):
+                    async for _ in ws:
+                        pass
+                return ws.close_code
+        return None  # the server took the stream
+
+    async def body():
+        async with caller(base) as sim:
+            await sim.greeting()
+            code = await intrude(sim)
+            turn = await sim.turn(clip("grofvuil_02.wav"), "grofvuil_02")
+            return sim, turn, code, not sim.ended
+
+    sim, turn, code, still_up = run(body())
+    assert code == 1008
+    assert turn.answered and still_up  # the live call was not ended by the intruder
+    call = stored(services, sim.call_sid)
+    assert call.municipality == "demodam" and call.end_reason == "stopped"
+    said = loket_turns(services, sim.call_sid)
+    assert said[0].text.startswith("Goedendag") and said[1].intent == "grofvuil"
+    # one greeting: no second call loop ran on this call
+    assert not any(t.text.startswith("Goedendag") for t in said[1:])
 
 
 BAD_FRAMES = {

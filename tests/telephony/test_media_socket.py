@@ -1,13 +1,18 @@
-"""The media WebSocket over a real uvicorn server on 127.0.0.1, driven by a websockets client."""
+"""The media WebSocket over a real uvicorn server on 127.0.0.1, driven by a websockets client.
+Each stream first gets its token from a voice webhook, as Twilio's would."""
 
 import asyncio
 import base64
 import contextlib
 import json
 import logging
+import secrets
 import threading
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 
+import httpx
 import numpy as np
 import pytest
 import uvicorn
@@ -32,10 +37,12 @@ from telephony.twilio.protocol import (
     to_json,
 )
 from telephony.twilio.stream import DrainHandler, Send
+from telephony.twilio.tickets import TICKET_TTL_S, StreamTickets
 from voice.codecs import mulaw_encode
 
 ACCOUNT = "AC" + "0" * 32
 CALLER = "+31612345678"
+DEMODAM = "+31205550100"
 TIMEOUT = 10
 
 
@@ -102,10 +109,41 @@ def base_url(content, recorder) -> Iterator[str]:
         yield url
 
 
-def _start(sid: str, **params: str) -> Start:
-    params = {"call_id": "CA" + sid[2:], "municipality": "demodam", "caller": CALLER, **params}
-    return Start(sid, "CA" + sid[2:], ACCOUNT, ("inbound",), custom_parameters=params,
-                 sequence_number=1)
+def _call(sid: str) -> str:
+    return "CA" + sid[2:]
+
+
+def _webhook(base_url: str, call_sid: str, caller: str = CALLER, to: str = DEMODAM,
+             headers: dict[str, str] | None = None) -> dict[str, str]:
+    """Post the voice webhook for a call; returns the TwiML's stream parameters."""
+    url = base_url.replace("ws://", "http://") + "/twilio/voice"
+    form = {"CallSid": call_sid, "AccountSid": ACCOUNT, "From": caller, "To": to}
+    response = httpx.post(url, data=form, headers=headers or {})
+    assert response.status_code == 200, response.text
+    stream = ET.fromstring(response.text).find("./Connect/Stream")
+    return {p.get("name"): p.get("value") for p in stream.iter("Parameter")}
+
+
+def _start(sid: str, params: dict[str, str] | None = None, call_sid: str | None = None) -> Start:
+    return Start(sid, call_sid or _call(sid), ACCOUNT, ("inbound",),
+                 custom_parameters=params or {}, sequence_number=1)
+
+
+def _admitted(base_url: str, sid: str) -> Start:
+    """A start for stream `sid` with the token of a voice webhook for its call."""
+    return _start(sid, _webhook(base_url, _call(sid)))
+
+
+def _record(sid: str) -> dict[str, str]:
+    """The call's parameters as the handler gets them: from the voice webhook."""
+    return {"call_id": _call(sid), "municipality": "demodam", "caller": CALLER,
+            "called": DEMODAM}
+
+
+def _as_seen(messages: list[InboundMessage]) -> list[InboundMessage]:
+    """What the handler gets for `messages`: the start carries the webhook's record."""
+    return [replace(m, custom_parameters=_record(m.stream_sid)) if isinstance(m, Start) else m
+            for m in messages]
 
 
 def _audio(n: int) -> bytes:
@@ -134,7 +172,7 @@ def test_full_exchange_reaches_the_handler_in_order(base_url, recorder):
     sid = "MZ" + "a1" * 16
     sent: list[InboundMessage] = [
         Connected(),
-        _start(sid),
+        _admitted(base_url, sid),
         *(Media(sid, "inbound", i, 20 * i, _audio(i), 1 + i) for i in range(1, 6)),
         Dtmf(sid, "*", "inbound_track", 7),
         Mark(sid, "welkom", 8),
@@ -148,7 +186,7 @@ def test_full_exchange_reaches_the_handler_in_order(base_url, recorder):
             return await _closed(ws)
 
     code, answers = _run(call())
-    assert recorder.wait(sid) == sent  # connected is passed on too
+    assert recorder.wait(sid) == _as_seen(sent)  # connected is passed on too
     assert recorder.wait(sid)[1].custom_parameters["municipality"] == "demodam"
     assert code == 1000
     assert answers == [
@@ -161,7 +199,8 @@ def test_full_exchange_reaches_the_handler_in_order(base_url, recorder):
 
 def test_media_before_start_reaches_the_handler(base_url, recorder):
     sid = "MZ" + "b2" * 16
-    sent = [Media(sid, "inbound", 1, 0, _audio(1)), _start(sid), Stop(sid, ACCOUNT, "CA1")]
+    sent = [Media(sid, "inbound", 1, 0, _audio(1)), _admitted(base_url, sid),
+            Stop(sid, ACCOUNT, "CA1")]
 
     async def call():
         async with connect(f"{base_url}/twilio/media") as ws:
@@ -171,16 +210,17 @@ def test_media_before_start_reaches_the_handler(base_url, recorder):
 
     code, _ = _run(call())
     assert code == 1000
-    assert recorder.wait(sid) == sent
+    assert recorder.wait(sid) == _as_seen(sent)
 
 
 def test_binary_frames_are_refused(base_url, recorder, caplog):
     """Twilio sends JSON as text frames; a binary frame (which could be UTF-16) is refused."""
     sid = "MZ" + "c3" * 16
+    start = _admitted(base_url, sid)
 
     async def call():
         async with connect(f"{base_url}/twilio/media") as ws:
-            await ws.send(to_json(_start(sid)))
+            await ws.send(to_json(start))
             await ws.send(to_json(Stop(sid, ACCOUNT, "CA1")).encode())
             return await _closed(ws)
 
@@ -211,9 +251,10 @@ BAD_FRAMES = {
 
 @pytest.mark.parametrize("bad", BAD_FRAMES.values(), ids=BAD_FRAMES.keys())
 def test_malformed_frame_closes_only_its_own_socket(base_url, recorder, bad, caplog):
-    good_sid = "MZ" + "d4" * 16
-    bad_sid = "MZ" + "e5" * 16
-    good_sent = [Connected(), _start(good_sid)]
+    good_sid = "MZ" + secrets.token_hex(16)  # one stream per call: new calls each time
+    bad_sid = "MZ" + secrets.token_hex(16)
+    good_sent = [Connected(), _admitted(base_url, good_sid)]
+    bad_start = _admitted(base_url, bad_sid)
     good_rest = [Media(good_sid, "inbound", 1, 0, _audio(3)), Stop(good_sid, ACCOUNT, "CA1")]
 
     async def calls():
@@ -221,7 +262,7 @@ def test_malformed_frame_closes_only_its_own_socket(base_url, recorder, bad, cap
                 connect(f"{base_url}/twilio/media", max_size=None) as broken:
             for message in good_sent:
                 await good.send(to_json(message))
-            await broken.send(to_json(_start(bad_sid)))
+            await broken.send(to_json(bad_start))
             await broken.send(bad)
             await broken.send(to_json(Stop(bad_sid, ACCOUNT, "CA1")))  # never read
             broken_code, _ = await _closed(broken)
@@ -239,7 +280,7 @@ def test_malformed_frame_closes_only_its_own_socket(base_url, recorder, bad, cap
         assert [type(m) for m in recorder.wait(bad_sid)] == [Start]
     assert broken_code == 1008
     assert good_code == 1000
-    assert recorder.wait(good_sid) == good_sent + good_rest
+    assert recorder.wait(good_sid) == _as_seen(good_sent + good_rest)
     assert [a["event"] for a in answers] == ["mark", "media"]
     warnings = [r for r in caplog.records if r.name == "telephony.app"]
     assert len(warnings) == 1 and bad_sid in warnings[0].getMessage()
@@ -270,10 +311,11 @@ def test_malformed_frame_before_start_is_a_protocol_error(base_url, bad, caplog)
 
 def test_failing_handler_closes_with_1011_and_a_redacted_log(base_url, recorder, caplog):
     sid = "MZ" + "f6" * 16
+    start = _admitted(base_url, sid)
 
     async def call():
         async with connect(f"{base_url}/twilio/media") as ws:
-            await ws.send(to_json(_start(sid)))
+            await ws.send(to_json(start))
             await ws.send(to_json(Dtmf(sid, "9")))
             return await _closed(ws)
 
@@ -287,10 +329,11 @@ def test_failing_handler_closes_with_1011_and_a_redacted_log(base_url, recorder,
 
 def test_many_concurrent_calls_stay_apart(base_url, recorder):
     sids = [f"MZ{i:032x}" for i in range(1, 9)]
+    starts = {sid: _admitted(base_url, sid) for sid in sids}
 
     async def call(sid: str):
         async with connect(f"{base_url}/twilio/media") as ws:
-            await ws.send(to_json(_start(sid)))
+            await ws.send(to_json(starts[sid]))
             for i in range(1, 11):
                 await ws.send(to_json(Media(sid, "inbound", i, 20 * i, _audio(i % 5))))
                 await asyncio.sleep(0)
@@ -312,9 +355,10 @@ def test_default_handler_consumes_until_stop(content):
     settings = Settings(validate_signature=False)
 
     async def call(url: str):
+        sid = "MZ" + "0" * 32
+        start = _admitted(url, sid)
         async with connect(f"{url}/twilio/media") as ws:
-            sid = "MZ" + "0" * 32
-            for message in [Connected(), _start(sid), Media(sid, "inbound", 1, 0, _audio(1)),
+            for message in [Connected(), start, Media(sid, "inbound", 1, 0, _audio(1)),
                             Stop(sid, ACCOUNT, "CA1")]:
                 await ws.send(to_json(message))
             return await _closed(ws)
@@ -340,15 +384,20 @@ def test_handshake_needs_twilios_signature_when_checking(content, caplog):
     token = "12345678901234567890123456789012"
     settings = Settings(twilio_auth_token=token)
 
+    sid = "MZ" + "7" * 32
+
     async def call(url: str, headers: dict[str, str]):
         async with connect(f"{url}/twilio/media", additional_headers=headers) as ws:
-            sid = "MZ" + "7" * 32
-            await ws.send(to_json(_start(sid)))
+            await ws.send(to_json(start))
             await ws.send(to_json(Stop(sid, ACCOUNT, "CA1")))
             return await _closed(ws)
 
     with serve(create_app(settings, content)) as url, \
             caplog.at_level(logging.WARNING, logger="telephony"):
+        hook = url.replace("ws://", "http://") + "/twilio/voice"
+        form = {"CallSid": _call(sid), "AccountSid": ACCOUNT, "From": CALLER, "To": DEMODAM}
+        signed = {"X-Twilio-Signature": RequestValidator(token).compute_signature(hook, form)}
+        start = _start(sid, _webhook(url, _call(sid), headers=signed))
         signature = RequestValidator(token).compute_signature(f"{url}/twilio/media", {})
         assert _run(call(url, {"X-Twilio-Signature": signature}))[0] == 1000
         for headers in [{}, {"X-Twilio-Signature": "d3Jvbmc="}]:
@@ -360,10 +409,11 @@ def test_handshake_needs_twilios_signature_when_checking(content, caplog):
 
 def test_caller_hanging_up_without_stop_ends_the_handler(base_url, recorder, caplog):
     sid = "MZ" + "8" * 32
+    start = _admitted(base_url, sid)
 
     async def call():
         async with connect(f"{base_url}/twilio/media") as ws:
-            await ws.send(to_json(_start(sid)))
+            await ws.send(to_json(start))
             await ws.send(to_json(Media(sid, "inbound", 1, 0, _audio(1))))
         # closed by us, mid-call; the handler may still be sending its welcome
 
@@ -378,8 +428,9 @@ def test_hard_stop_after_the_call_time_limit(content, monkeypatch, caplog):
     settings = Settings(validate_signature=False, max_call_seconds=1)
 
     async def call(url: str):
+        start = _admitted(url, "MZ" + "9" * 32)
         async with connect(f"{url}/twilio/media") as ws:
-            await ws.send(to_json(_start("MZ" + "9" * 32)))
+            await ws.send(to_json(start))
             return await _closed(ws)  # never sends stop: the server must end it
 
     with serve(create_app(settings, content)) as url, \
@@ -387,3 +438,124 @@ def test_hard_stop_after_the_call_time_limit(content, monkeypatch, caplog):
         code, _ = _run(call(url))
     assert code == 1000
     assert "over the call time limit" in caplog.text
+
+
+# --- a stream is bound to its call by the voice webhook's one-time token ----------------
+
+
+def _stream_code(url: str, start: Start) -> int | None:
+    """Open a stream with `start`; the close code."""
+
+    async def call():
+        async with connect(f"{url}/twilio/media") as ws:
+            await ws.send(to_json(Connected()))
+            await ws.send(to_json(start))
+            await ws.send(to_json(Stop(start.stream_sid, ACCOUNT, start.call_sid, 2)))
+            return (await _closed(ws))[0]
+
+    return _run(call())
+
+
+def _refusal_logged(caplog, sid: str) -> None:
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("telephony")]
+    assert len(lines) == 1 and "refused" in lines[0], lines
+    assert "31612345678" not in caplog.text
+
+
+def test_forged_parameters_are_ignored(base_url, recorder):
+    """Municipality and caller come from the webhook, whatever the stream claims."""
+    sid = "MZ" + "1a" * 16
+    params = {**_webhook(base_url, _call(sid)), "municipality": "voorbeeldrijk",
+              "caller": "+31699999999", "call_id": "CA" + "0" * 32}
+    assert _stream_code(base_url, _start(sid, params)) == 1000
+    (start,) = [m for m in recorder.wait(sid) if isinstance(m, Start)]
+    assert start.custom_parameters == _record(sid)
+
+
+@pytest.mark.parametrize("params", [{}, {"token": ""}, {"token": "made-up-token"},
+                                    {"municipality": "demodam", "caller": CALLER}])
+def test_stream_without_a_valid_token_is_refused(base_url, recorder, params, caplog):
+    sid = "MZ" + "2b" * 16
+    recorder.calls.pop(sid, None)
+    with caplog.at_level(logging.WARNING, logger="telephony"):
+        assert _stream_code(base_url, _start(sid, params)) == 1008
+    assert sid not in recorder.calls  # the handler never saw a start
+    _refusal_logged(caplog, sid)
+
+
+def test_token_of_another_call_is_refused(base_url, recorder, caplog):
+    """A captured handshake replayed with another call SID gets nowhere with a real token."""
+    sid, other = "MZ" + "3c" * 16, "MZ" + "4d" * 16
+    params = _webhook(base_url, _call(sid))
+    with caplog.at_level(logging.WARNING, logger="telephony"):
+        assert _stream_code(base_url, _start(other, params)) == 1008
+    _refusal_logged(caplog, other)
+    assert other not in recorder.calls
+    # the token was spent on the attempt: the real stream cannot use it any more either
+    assert _stream_code(base_url, _start(sid, params)) == 1008
+
+
+def test_token_is_used_once(base_url, recorder, caplog):
+    sid = "MZ" + "5e" * 16
+    params = _webhook(base_url, _call(sid))
+    assert _stream_code(base_url, _start(sid, params)) == 1000
+    assert [type(m) for m in recorder.wait(sid)] == [Connected, Start, Stop]
+    again = "MZ" + "6f" * 16  # a new stream SID, same call and token
+    with caplog.at_level(logging.WARNING, logger="telephony"):
+        assert _stream_code(base_url, _start(again, params, call_sid=_call(sid))) == 1008
+    _refusal_logged(caplog, again)
+    assert again not in recorder.calls
+
+
+def test_second_stream_for_a_live_call_is_refused_and_the_first_goes_on(base_url, recorder,
+                                                                        caplog):
+    sid, intruder = "MZ" + "7a" * 16, "MZ" + "8b" * 16
+    first = _admitted(base_url, sid)
+    # a replayed (signed) webhook for the same call gives a fresh token...
+    second = _start(intruder, _webhook(base_url, _call(sid)), call_sid=_call(sid))
+
+    async def calls():
+        async with connect(f"{base_url}/twilio/media") as live:
+            await live.send(to_json(first))
+            await live.send(to_json(Media(sid, "inbound", 1, 20, _audio(1), 2)))
+            async with connect(f"{base_url}/twilio/media") as other:
+                await other.send(to_json(second))  # ...but not a second stream
+                other_code, _ = await _closed(other)
+            for i in range(2, 5):
+                await live.send(to_json(Media(sid, "inbound", i, 20 * i, _audio(i), i + 1)))
+            await live.send(to_json(Stop(sid, ACCOUNT, _call(sid), 6)))
+            live_code, answers = await _closed(live)
+            return other_code, live_code, answers
+
+    with caplog.at_level(logging.WARNING, logger="telephony"):
+        other_code, live_code, answers = _run(calls())
+        got = recorder.wait(sid)
+    assert other_code == 1008 and live_code == 1000
+    assert [a["event"] for a in answers] == ["mark", "media"]
+    assert [m.chunk for m in got if isinstance(m, Media)] == [1, 2, 3, 4]
+    assert isinstance(got[-1], Stop) and got[0].custom_parameters == _record(sid)
+    assert intruder not in recorder.calls
+    _refusal_logged(caplog, intruder)
+
+
+def test_expired_token_is_refused(content, caplog):
+    clock = FakeClock()
+    recorder = Recorder()
+    settings = Settings(validate_signature=False)
+    app = create_app(settings, content, on_call=recorder, tickets=StreamTickets(clock=clock))
+    sid = "MZ" + "9c" * 16
+    with serve(app) as url, caplog.at_level(logging.WARNING, logger="telephony"):
+        params = _webhook(url, _call(sid))
+        clock.now += TICKET_TTL_S + 1
+        assert _stream_code(url, _start(sid, params)) == 1008
+        # a fresh webhook for the same call, used in time, works
+        assert _stream_code(url, _start(sid, _webhook(url, _call(sid)))) == 1000
+    assert [type(m) for m in recorder.wait(sid)] == [Connected, Start, Stop]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

@@ -9,6 +9,7 @@ from dialogue.content.loader import load_content
 from telephony.app import create_app
 from telephony.errors import TelephonyError
 from telephony.settings import Settings
+from telephony.twilio.tickets import CallTicket
 from telephony.twilio.webhook import (
     UNKNOWN_NUMBER_NL,
     signature_ok,
@@ -115,20 +116,27 @@ def test_signature_ok():
 # --- POST /twilio/voice ----------------------------------------------------------------
 
 
+def _ticket(client: TestClient, twiml: str, call_sid: str = CALL) -> CallTicket:
+    """What the server kept for the stream of this TwiML (its only parameter is a token)."""
+    _, params = _stream(twiml)
+    assert list(params) == ["token"]
+    return client.app.state.tickets.redeem(params["token"], call_sid)
+
+
 def test_signed_call_gets_a_stream_to_its_municipality(content):
     client = _client(content)
     response = _post(client, "/twilio/voice", _call())
     assert response.status_code == 200
     assert "xml" in response.headers["content-type"]
-    url, params = _stream(response.text)
+    url, _ = _stream(response.text)
     assert url == "ws://testserver/twilio/media"
-    assert params == {"call_id": CALL, "municipality": "demodam", "caller": CALLER,
-                      "called": DEMODAM}
+    assert _ticket(client, response.text) == CallTicket(CALL, "demodam", CALLER, DEMODAM)
 
 
 def test_second_municipality_by_called_number(content):
-    response = _post(_client(content), "/twilio/voice", _call(to=VOORBEELDRIJK))
-    assert _stream(response.text)[1]["municipality"] == "voorbeeldrijk"
+    client = _client(content)
+    response = _post(client, "/twilio/voice", _call(to=VOORBEELDRIJK))
+    assert _ticket(client, response.text).municipality == "voorbeeldrijk"
 
 
 def test_public_url_is_what_twilio_signed_and_gives_wss(content):
@@ -168,7 +176,7 @@ def test_disabled_checking_accepts_unsigned_requests(content):
     client = _client(content, validate_signature=False, twilio_auth_token=None)
     response = _post(client, "/twilio/voice", _call(), signature=None)
     assert response.status_code == 200
-    assert _stream(response.text)[1]["municipality"] == "demodam"
+    assert _ticket(client, response.text).municipality == "demodam"
 
 
 def test_checking_without_a_token_refuses_to_start(content):
