@@ -7,7 +7,8 @@ the WebSocket: `MediaSocket` moves the bytes and parses them with `protocol.pars
 The iterator ends after `stop`, when Twilio disconnects, or at the first frame that breaks
 the protocol: one `parse` refuses, a binary frame (Twilio sends JSON as text), a second
 `start`, a sequence number that does not go up, or a `start` that `admit` refuses (see
-`tickets`: the stream must bring its call's one-time token). Then `MediaSocket.error` holds
+`tickets`: the stream must bring its call's one-time token) or none within
+START_TIMEOUT_S of the handshake. Then `MediaSocket.error` holds
 the `ProtocolError` and the gateway closes the socket with a policy-violation code. The
 handler gets the `start` as `admit` returns it. `send` raises `StreamClosed` once the
 socket is gone.
@@ -32,6 +33,7 @@ Admit = Callable[[Start], Start]  # the start to pass on, or ProtocolError
 CLOSE_NORMAL = 1000
 CLOSE_POLICY = 1008  # a frame that breaks the protocol
 CLOSE_INTERNAL = 1011  # the call handler failed
+START_TIMEOUT_S = 10.0  # Twilio sends start right after connecting
 
 
 class CallHandler(Protocol):
@@ -59,6 +61,7 @@ class MediaSocket:
         self.start: Start | None = None
         self.received = 0  # valid messages so far
         self._sequence = 0  # the last sequence number seen
+        self._start_by = asyncio.get_running_loop().time() + START_TIMEOUT_S
 
     @property
     def label(self) -> str:
@@ -74,9 +77,14 @@ class MediaSocket:
         if self._done:
             raise StopAsyncIteration
         try:
-            frame = await self._ws.receive()
+            async with asyncio.timeout_at(None if self.start else self._start_by):
+                frame = await self._ws.receive()
         except (WebSocketDisconnect, RuntimeError):
             frame = {"type": "websocket.disconnect"}
+        except TimeoutError:
+            self.error = ProtocolError(f"no start within {START_TIMEOUT_S:g} s")
+            self._done = True
+            raise StopAsyncIteration from None
         if frame["type"] == "websocket.disconnect":
             self._done = True
             raise StopAsyncIteration

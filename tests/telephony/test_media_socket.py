@@ -559,3 +559,21 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def test_stream_that_never_starts_is_closed(content, monkeypatch, caplog):
+    """A handshake alone holds no socket for long: no start in time is a protocol error."""
+    monkeypatch.setattr("telephony.twilio.stream.START_TIMEOUT_S", 0.3, raising=False)
+    settings = Settings(validate_signature=False)
+
+    async def call(url: str):
+        async with connect(f"{url}/twilio/media") as ws:
+            await ws.send(to_json(Connected()))
+            return await _closed(ws)  # never sends start
+
+    with serve(create_app(settings, content)) as url, \
+            caplog.at_level(logging.WARNING, logger="telephony"):
+        code, _ = _run(call(url))
+    assert code == 1008
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("telephony")]
+    assert len(lines) == 1 and "no start" in lines[0], lines
