@@ -136,6 +136,7 @@ class CallLoop:
         self._silences = 0
         self._turn = 0  # numbers the marks of each answer
         self._digits = ""
+        self._transferring = False  # a transfer (or its fallback callback) is under way
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     # -- inputs ---------------------------------------------------------------------
@@ -203,15 +204,22 @@ class CallLoop:
             self._played.set()
 
     async def stop(self) -> None:
-        """The call is over (hung up by the caller or the transport closed)."""
+        """The call is over (hung up by the caller or the transport closed).
+
+        A transfer under way is finished first: redirecting a call ends its media stream,
+        often before the redirect request returns, and that must not cancel it (nor the
+        callback request that replaces a failed transfer)."""
         if self._stopped:
             return
         self._stopped = True
         self.end_reason = self.end_reason or "stopped"
+        finishing = self._tasks.pop("worker", None) if self._transferring else None
         for name in list(self._tasks):
             self._cancel(name)
         self._stream.reset()
         self._ended.set()
+        if finishing is not None and finishing is not asyncio.current_task():
+            await asyncio.wait({finishing})  # never cancels it, even if we are cancelled
 
     async def wait_ended(self) -> None:
         """Return once the call is over (stopped, transferred or hung up)."""
@@ -433,6 +441,7 @@ class CallLoop:
     async def _finish(self, reason: str, handover: Handover | None = None) -> None:
         self.end_reason = reason
         if reason == "transfer":
+            self._transferring = True
             ok = False
             try:
                 ok = await self._out.transfer(handover)

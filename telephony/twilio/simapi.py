@@ -89,6 +89,8 @@ class SimulatedTwilioApi:
         self.calls: dict[str, FakeCall] = {}
         self.requests: list[Recorded] = []
         self.delay_s = 0.0  # answer this much later (timeouts, a slow API)
+        self.hold = threading.Event()  # cleared: requests wait until it is set again
+        self.hold.set()
         self.dialled = threading.Event()  # set after each simulated dial
         self._failures: list[tuple[int, dict[str, Any]]] = []
         self.in_flight = self.max_in_flight = 0  # requests being answered at the same time
@@ -144,6 +146,7 @@ class SimulatedTwilioApi:
         try:
             if self.delay_s:
                 time.sleep(self.delay_s)
+            self.hold.wait(30)
             return self._answer(method, path, headers, form)
         finally:
             with self._lock:

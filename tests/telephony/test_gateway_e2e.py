@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import logging
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -219,6 +220,39 @@ def test_transfer_redirects_the_call_with_a_whisper(base, services, api):
     assert kinds == [("transfer", "asked")]
     assert [m for m in services.metrics.render()[0].decode().splitlines()
             if m.startswith('loket_transfers_total{reason="asked"}')] != []
+
+
+def test_stream_ending_during_a_transfer_does_not_cancel_it(base, services, api, caplog):
+    """Twilio ends the media stream as soon as it redirects the call, often before the REST
+    request has returned: the end of the stream must not cancel the transfer halfway."""
+    caplog.set_level(logging.INFO, logger="telephony.gateway")
+
+    def hung_up() -> int:
+        return sum("the caller hung up" in r.getMessage() for r in caplog.records)
+
+    async def body():
+        sim = caller(base)
+        await sim.dial()
+        await sim.greeting()
+        api.hold.clear()  # the redirect is received but not yet answered
+        try:
+            seen = hung_up()
+            await sim.press("0")
+            while not any(sim.call_sid in r.path for r in api.requests):
+                await asyncio.sleep(0.02)
+            await sim.hangup()  # the stream ends (stop + close) during the redirect
+            while hung_up() == seen:  # the gateway has seen the end of the stream
+                await asyncio.sleep(0.02)
+        finally:
+            api.hold.set()
+        return sim
+
+    sim = run(body())
+    call = stored(services, sim.call_sid)
+    kinds = [h.kind for h in services.store.open_handovers(["demodam"])
+             if h.call_id == sim.call_sid]
+    assert kinds == ["transfer"]
+    assert call.end_reason == "transfer" and not call.contained
 
 
 def test_callback_request_out_of_hours(base, services, clock):
