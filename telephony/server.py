@@ -110,7 +110,9 @@ def install_calls_api(app: FastAPI, services: Services) -> None:
 
 
 def config(app: FastAPI, services: Services) -> uvicorn.Config:
+    """uvicorn's settings; X-Forwarded-For/-Proto count only from `trusted_proxies`."""
     settings = services.settings
+    proxies = list(settings.trusted_proxies)
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
-                          ws_max_size=MAX_MESSAGE_BYTES, proxy_headers=True,
-                          forwarded_allow_ips="127.0.0.1", timeout_graceful_shutdown=5)
+                          ws_max_size=MAX_MESSAGE_BYTES, proxy_headers=bool(proxies),
+                          forwarded_allow_ips=proxies, timeout_graceful_shutdown=5)

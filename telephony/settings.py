@@ -21,11 +21,15 @@ LOKET_EARLY_END            true         answer at a shorter pause when what the 
                                         "false" always waits for LOKET_END_SILENCE_MS
 LOKET_TWILIO_API_URL       (none)       base URL for Twilio's REST API instead of
                                         https://api.twilio.com (tests, proxies)
+LOKET_TRUSTED_PROXIES      127.0.0.1,   addresses or networks (comma-separated) of reverse
+                           ::1          proxies whose X-Forwarded-For/-Proto headers are
+                                        believed; "none" believes no proxy
 =========================  ===========  ==================================================
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,6 +91,27 @@ def _end_silence(env: Mapping[str, str]) -> int:
     return value
 
 
+DEFAULT_PROXIES = ("127.0.0.1", "::1")
+
+
+def _proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = _text(env, "LOKET_TRUSTED_PROXIES")
+    if raw is None:
+        return DEFAULT_PROXIES
+    if raw.lower() == "none":
+        return ()
+    proxies = []
+    for item in (part.strip() for part in raw.split(",")):
+        try:
+            proxies.append(str(ipaddress.ip_network(item, strict=False)) if "/" in item
+                           else str(ipaddress.ip_address(item)))
+        except ValueError:
+            raise TelephonyError(
+                "LOKET_TRUSTED_PROXIES must be IP addresses or networks separated by commas, "
+                f"or 'none'; got {item!r}") from None
+    return tuple(proxies)
+
+
 @dataclass(frozen=True)
 class Settings:
     public_url: str | None = None  # no trailing slash
@@ -102,6 +127,7 @@ class Settings:
     end_silence_ms: int = 600
     early_end: bool = True
     twilio_api_url: str | None = None  # scheme://host[:port], no trailing slash
+    trusted_proxies: tuple[str, ...] = DEFAULT_PROXIES  # () trusts no proxy
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -124,4 +150,5 @@ class Settings:
             end_silence_ms=_end_silence(env),
             early_end=_switch(env, "LOKET_EARLY_END"),
             twilio_api_url=_api_url(env),
+            trusted_proxies=_proxies(env),
         )

@@ -1,4 +1,4 @@
-"""Desk sessions, CSRF tokens and login throttling, all in this process's memory.
+"""Desk sessions and CSRF tokens, all in this process's memory (throttling: throttle.py).
 
 A session cookie holds a random token; the server keeps only its SHA-256, so looking a
 session up takes no secret-dependent time. Sessions end after `IDLE_S` without use, after
@@ -14,16 +14,11 @@ import hmac
 import secrets
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
 IDLE_S = 60 * 60  # one hour without a request
 MAX_S = 12 * 60 * 60  # a long working day
 MAX_SESSIONS = 10_000
-FAIL_WINDOW_S = 15 * 60
-MAX_FAILS_PER_NAME = 5
-MAX_FAILS_PER_CLIENT = 20
-MAX_TRACKED = 10_000
 
 
 def _digest(token: str) -> str:
@@ -109,50 +104,3 @@ class Sessions:
     def _prune(self, now: float) -> None:
         for key in [k for k, s in self._by_digest.items() if s.expired(now)]:
             del self._by_digest[key]
-
-
-class LoginLimiter:
-    """Counts failed logins per username and per client over a sliding window."""
-
-    def __init__(self) -> None:
-        self._fails: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def retry_after(self, username: str, client: str) -> int:
-        """Seconds until this name and client may try again; 0 when they may now."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [self._wait(f"name:{username.casefold()}", MAX_FAILS_PER_NAME, now),
-                     self._wait(f"client:{client}", MAX_FAILS_PER_CLIENT, now)]
-        return max(waits)
-
-    def failed(self, username: str, client: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._fails) >= MAX_TRACKED:
-                self._prune(now)
-            for key in (f"name:{username.casefold()}", f"client:{client}"):
-                self._fails.setdefault(key, deque()).append(now)
-
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._fails.pop(f"name:{username.casefold()}", None)
-
-    def _wait(self, key: str, limit: int, now: float) -> int:
-        times = self._fails.get(key)
-        if not times:
-            return 0
-        while times and now - times[0] > FAIL_WINDOW_S:
-            times.popleft()
-        if len(times) < limit:
-            return 0
-        return max(1, int(FAIL_WINDOW_S - (now - times[-limit])) + 1)
-
-    def _prune(self, now: float) -> None:
-        for key in list(self._fails):
-            times = self._fails[key]
-            if not times or now - times[-1] > FAIL_WINDOW_S:
-                del self._fails[key]
-        if len(self._fails) >= MAX_TRACKED:  # still full: forget the oldest half
-            for key in sorted(self._fails, key=lambda k: self._fails[k][-1])[:MAX_TRACKED // 2]:
-                del self._fails[key]

@@ -29,15 +29,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from telephony.desk import assets, views
-from telephony.desk.auth import (
-    MAX_S,
-    LoginLimiter,
-    Session,
-    Sessions,
-    fingerprint,
-    tokens_match,
-)
+from telephony.desk.auth import MAX_S, Session, Sessions, fingerprint, tokens_match
 from telephony.desk.hub import DeskHub
+from telephony.desk.throttle import LoginThrottle
 from telephony.errors import StoreError
 from telephony.store.db import Store
 from telephony.store.models import Agent
@@ -83,7 +77,18 @@ def _wants_json(request: Request) -> bool:
 
 
 def _client(request: Request) -> str:
+    """The client's address: the peer's, or X-Forwarded-For's when the server trusts the
+    peer as a proxy (uvicorn does that, see `LOKET_TRUSTED_PROXIES`)."""
     return request.client.host if request.client else "?"
+
+
+def _wait_message(seconds: int) -> str:
+    if seconds < 60:
+        when = f"{seconds} seconden"
+    else:
+        minutes = round(seconds / 60)
+        when = "1 minuut" if minutes == 1 else f"{minutes} minuten"
+    return f"U heeft te vaak een verkeerd wachtwoord gebruikt. Probeer het over {when} opnieuw."
 
 
 class Desk:
@@ -95,7 +100,7 @@ class Desk:
         self.hub = hub
         self.secure = secure
         self.sessions = Sessions()
-        self.limiter = LoginLimiter()
+        self.throttle = LoginThrottle()
 
     # -- responses -----------------------------------------------------------------------
 
@@ -286,12 +291,11 @@ def install_desk(app: FastAPI, store: Store, hub: DeskHub, *,
         password = form.get("password", "")
         if not username or not password or len(username) > 64 or len(password) > 1024:
             return login_form(MSG_EMPTY, 400, username[:64], cookie)
-        wait = desk.limiter.retry_after(username, _client(request))
+        client = _client(request)
+        wait = desk.throttle.retry_after(username, client)
         if wait:
             log.warning("desk login throttled after repeated failures")
-            minutes = max(1, round(wait / 60))
-            return login_form(f"U heeft te vaak een verkeerd wachtwoord gebruikt. Probeer het "
-                              f"over {minutes} minuten opnieuw.", 429, username, cookie,
+            return login_form(_wait_message(wait), 429, username, cookie,
                               {"Retry-After": str(wait)})
         try:
             agent = await run_in_threadpool(store.verify_agent, username, password)
@@ -299,11 +303,11 @@ def install_desk(app: FastAPI, store: Store, hub: DeskHub, *,
             log.warning("desk login: %s", exc)
             return desk.error(request, 503, MSG_DB)
         if agent is None:
-            desk.limiter.failed(username, _client(request))
+            desk.throttle.failed(username, client)
             log.info("desk login failed")  # the name may be a mistyped password: not logged
             await asyncio.sleep(FAIL_DELAY_S)
             return login_form(MSG_LOGIN, 401, username, cookie)
-        desk.limiter.succeeded(username)
+        desk.throttle.succeeded(username, client)
         desk.sessions.end(request.cookies.get(COOKIE))  # no session fixation
         token, _session = desk.sessions.create(agent.username, agent.password_hash)
         log.info("desk login: agent %s", agent.username)

@@ -93,3 +93,16 @@ def test_early_end_switch():
     assert not Settings.from_env({"LOKET_EARLY_END": "0"}).early_end
     assert not Settings.from_env({"LOKET_EARLY_END": "False"}).early_end
     assert Settings.from_env({"LOKET_EARLY_END": "1"}).early_end
+
+
+def test_trusted_proxies():
+    assert Settings.from_env({}).trusted_proxies == ("127.0.0.1", "::1")
+    assert Settings.from_env({"LOKET_TRUSTED_PROXIES": "none"}).trusted_proxies == ()
+    s = Settings.from_env({"LOKET_TRUSTED_PROXIES": " 10.0.0.5 , 192.168.1.0/24,fd00::1 "})
+    assert s.trusted_proxies == ("10.0.0.5", "192.168.1.0/24", "fd00::1")
+
+
+@pytest.mark.parametrize("value", ["proxy.example.nl", "10.0.0.5,,10.0.0.6", "10.0.0.0/33"])
+def test_bad_trusted_proxies(value):
+    with pytest.raises(TelephonyError, match="LOKET_TRUSTED_PROXIES"):
+        Settings.from_env({"LOKET_TRUSTED_PROXIES": value})

@@ -2,7 +2,7 @@ import logging
 
 from desk_helpers import CALLER, PASSWORD, add_handover, csrf_of, login
 
-from telephony.desk import auth
+from telephony.desk import auth, throttle
 from telephony.desk.routes import COOKIE, LOGIN_COOKIE
 
 
@@ -113,9 +113,9 @@ def test_bad_form_posts(client):
 
 
 def test_login_is_throttled(client, monkeypatch):
-    for _ in range(auth.MAX_FAILS_PER_NAME):
+    for _ in range(throttle.FREE_FAILS):
         assert login(client, password="nog-steeds-fout").status_code == 401
-    blocked = login(client)  # even the right password waits now
+    blocked = login(client)  # even the right password waits now, from this address
     assert blocked.status_code == 429
     assert int(blocked.headers["retry-after"]) > 0
     assert "te vaak" in blocked.text
