@@ -22,6 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: '[toets 12#]' is text, not markup
 )
 eval_app = typer.Typer(help="Benchmarks on labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
