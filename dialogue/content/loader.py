@@ -91,6 +91,15 @@ def default_content_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[2] / "content"
 
 
+@dataclass
+class Parsed:
+    """One YAML file: its model when valid, and always its raw data and key lines."""
+
+    model: Any
+    data: Any
+    lines: Lines
+
+
 class _Reader:
     """Collects problems while reading files."""
 
@@ -100,7 +109,9 @@ class _Reader:
     def problem(self, path: Path, line: int, message: str) -> None:
         self.problems.append(Problem(path, line, message))
 
-    def model(self, path: Path, cls: type[BaseModel]) -> tuple[Any, Lines] | None:
+    def model(self, path: Path, cls: type[BaseModel]) -> Parsed | None:
+        """The file's model (None when invalid) with its raw data; None when unreadable.
+        The raw data lets the other checks run on a file with schema errors too."""
         try:
             data, lines = read_yaml(path)
         except YamlProblem as exc:
@@ -110,13 +121,13 @@ class _Reader:
             self.problem(path, 1, f"cannot read: {exc.strerror}")
             return None
         try:
-            return cls.model_validate(data), lines
+            return Parsed(cls.model_validate(data), data, lines)
         except ValidationError as exc:
             for err in exc.errors():
                 where = ".".join(str(p) for p in err["loc"]) or "(top)"
                 msg = err["msg"].removeprefix("Value error, ")
                 self.problem(path, line_of(lines, err["loc"]), f"{where}: {msg}")
-            return None
+            return Parsed(None, data, lines)
 
     def placeholders(self, path: Path, lines: Lines, loc: tuple, text: str, allowed: set) -> None:
         try:
@@ -129,35 +140,45 @@ class _Reader:
             self.problem(path, line_of(lines, loc), f"{where}: unknown placeholder {{{name}}}")
 
 
-def _texts(model: BaseModel, loc: tuple = ()) -> list[tuple[tuple, str]]:
-    """Every string field of a model (nested), with its location."""
+def _texts(data: Any, loc: tuple = ()) -> list[tuple[tuple, str]]:
+    """Every text in raw YAML data (nested), with its location."""
     out: list[tuple[tuple, str]] = []
-    for name, value in model:
-        if name in {"examples", "keywords", "id", "upl"}:
-            continue
+    if isinstance(data, dict):
+        items: list[tuple[Any, Any]] = [(str(k), v) for k, v in data.items()
+                                        if str(k) not in {"examples", "keywords", "id", "upl"}]
+    elif isinstance(data, list):
+        items = list(enumerate(data))
+    else:
+        return out
+    for key, value in items:
         if isinstance(value, str):
-            out.append(((*loc, name), value))
-        elif isinstance(value, BaseModel):
-            out.extend(_texts(value, (*loc, name)))
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, BaseModel):
-                    out.extend(_texts(item, (*loc, name, i)))
+            out.append(((*loc, key), value))
+        else:
+            out.extend(_texts(value, (*loc, key)))
     return out
 
 
-def _check_topic(reader: _Reader, path: Path, lines: Lines, topic: Topic | TopicOverride,
+def _get(data: Any, *keys: str) -> Any:
+    """A nested value of raw YAML data, or None."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _check_topic(reader: _Reader, path: Path, lines: Lines, topic: Any,
                  loc: tuple = ()) -> None:
-    slots = {s.name for s in getattr(topic, "slots", [])} | {"ophaaldagen", "postcode",
-                                                               "huisnummer"}
+    """Placeholders and follow-ups of a topic or override, from its raw data."""
+    raw_slots = _get(topic, "slots")
+    slots = {str(s["name"]) for s in raw_slots if isinstance(s, dict) and "name" in s} \
+        if isinstance(raw_slots, list) else set()
+    slots |= {"ophaaldagen", "postcode", "huisnummer"}
     for where, text in _texts(topic, loc):
         allowed = COMMON_VARS | (slots if "done" in where else set())
         reader.placeholders(path, lines, where, text, allowed)
-    if topic.followup is not None:
-        target = topic.followup.on_yes
-        if target not in INTENTS and target not in FACT_KEYS:
-            reader.problem(path, line_of(lines, (*loc, "followup", "on_yes")),
-                           f"followup.on_yes: {target!r} is not an intent id or fact key")
+    target = _get(topic, "followup", "on_yes")
+    if isinstance(target, str) and target not in INTENTS and target not in FACT_KEYS:
+        reader.problem(path, line_of(lines, (*loc, "followup", "on_yes")),
+                       f"followup.on_yes: {target!r} is not an intent id or fact key")
 
 
 def _merge(topic: Topic, override: TopicOverride) -> Topic:
@@ -176,7 +197,10 @@ def _merge(topic: Topic, override: TopicOverride) -> Topic:
 
 
 def check_content(root: Path) -> tuple[Content | None, list[Problem]]:
-    """Read everything under `root`; return the content (if valid) and all problems."""
+    """Read everything under `root`; return the content (if valid) and all problems.
+
+    Every file gets every check, also when it has schema errors, so one run lists all
+    problems."""
     reader = _Reader()
     if not root.is_dir():
         reader.problem(root, 1, "content directory not found")
@@ -184,34 +208,41 @@ def check_content(root: Path) -> tuple[Content | None, list[Problem]]:
 
     topics: dict[str, Topic] = {}
     topic_dir = root / "national" / "topics"
+    seen: set[str] = set()
     for path in sorted(topic_dir.glob("*.yaml")):
         got = reader.model(path, Topic)
         if got is None:
             continue
-        topic, lines = got
-        if topic.id != path.stem:
-            reader.problem(path, line_of(lines, ("id",)), f"id {topic.id!r} differs from file name")
-        if topic.id in topics:
-            reader.problem(path, 1, f"topic {topic.id!r} defined twice")
-        _check_topic(reader, path, lines, topic)
-        topics[topic.id] = topic
-    for missing in (t for t in TOPICS if t not in topics):
+        seen.add(path.stem)
+        topic_id = _get(got.data, "id")
+        if isinstance(topic_id, str) and topic_id != path.stem:
+            reader.problem(path, line_of(got.lines, ("id",)),
+                           f"id {topic_id!r} differs from file name")
+        _check_topic(reader, path, got.lines, got.data)
+        if got.model is None:
+            continue
+        if got.model.id in topics:
+            reader.problem(path, 1, f"topic {got.model.id!r} defined twice")
+        topics[got.model.id] = got.model
+    for missing in (t for t in TOPICS if t not in topics and t not in seen):
         reader.problem(topic_dir / f"{missing}.yaml", 1, f"national topic {missing!r} is missing")
 
     conv_path = root / "national" / "conversation.yaml"
     got = reader.model(conv_path, Conversation)
-    conversation = got[0] if got else None
-    if got:
-        for key, text in got[0].prompts.items():
-            reader.placeholders(conv_path, got[1], ("prompts", key), text,
-                                COMMON_VARS | PROMPT_VARS)
-        for key in sorted(set(got[0].prompts) - set(PROMPTS)):
-            reader.problem(conv_path, line_of(got[1], ("prompts", key)),
+    conversation = got.model if got else None
+    prompts = _get(got.data, "prompts") if got else None
+    if got and isinstance(prompts, dict):
+        for key, text in prompts.items():
+            if isinstance(text, str):
+                reader.placeholders(conv_path, got.lines, ("prompts", str(key)), text,
+                                    COMMON_VARS | PROMPT_VARS)
+        for key in sorted(set(map(str, prompts)) - set(PROMPTS)):
+            reader.problem(conv_path, line_of(got.lines, ("prompts", key)),
                            f"prompts.{key}: unknown prompt")
 
     organisations = _read_organisations(reader, root / "national" / "organisations.yaml")
 
-    municipalities: dict[str, MunicipalContent] = {}
+    packs: list[tuple[Path, MunicipalPack]] = []
     numbers: dict[str, Path] = {}
     pack_paths = sorted((root / "municipalities").glob("*.yaml"))
     if not pack_paths:
@@ -220,29 +251,36 @@ def check_content(root: Path) -> tuple[Content | None, list[Problem]]:
         got = reader.model(path, MunicipalPack)
         if got is None:
             continue
-        pack, lines = got
-        slug = pack.municipality.slug
-        if slug != path.stem:
+        lines = got.lines
+        slug = _get(got.data, "municipality", "slug")
+        if isinstance(slug, str) and slug != path.stem:
             reader.problem(path, line_of(lines, ("municipality", "slug")),
                            f"slug {slug!r} differs from file name {path.stem!r}")
-        for number in pack.municipality.phone_numbers:
+        listed = _get(got.data, "municipality", "phone_numbers")
+        for i, number in enumerate(listed if isinstance(listed, list) else []):
+            if not isinstance(number, str):
+                continue
             if number in numbers:
-                reader.problem(path, line_of(lines, ("municipality", "phone_numbers")),
+                reader.problem(path, line_of(lines, ("municipality", "phone_numbers", i)),
                                f"number {number} also routes to {numbers[number].name}")
             numbers[number] = path
-        for topic_id, override in pack.topics.items():
-            _check_topic(reader, path, lines, override, ("topics", topic_id))
-        if conversation is not None and not reader.problems:
-            merged = {
-                tid: _merge(t, pack.topics[tid]) if tid in pack.topics else t
-                for tid, t in topics.items()
-            }
-            own = frozenset(t for t, o in pack.topics.items() if o.answer is not None)
-            municipalities[slug] = MunicipalContent(pack.municipality, merged, conversation,
-                                                    own)
+        overrides = _get(got.data, "topics")
+        for topic_id, override in (overrides.items() if isinstance(overrides, dict) else []):
+            _check_topic(reader, path, lines, override, ("topics", str(topic_id)))
+        if got.model is not None:
+            packs.append((path, got.model))
 
     if reader.problems or conversation is None:
         return None, reader.problems
+    municipalities: dict[str, MunicipalContent] = {}
+    for _path, pack in packs:
+        merged = {
+            tid: _merge(t, pack.topics[tid]) if tid in pack.topics else t
+            for tid, t in topics.items()
+        }
+        own = frozenset(t for t, o in pack.topics.items() if o.answer is not None)
+        municipalities[pack.municipality.slug] = MunicipalContent(
+            pack.municipality, merged, conversation, own)
     return Content(root, topics, conversation, organisations, municipalities), []
 
 

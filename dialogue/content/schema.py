@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import phonenumbers
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from dialogue.intents import CONVERSATION, TOPICS
 
@@ -167,11 +175,28 @@ class WasteArea(_Model):
     _spoken = field_validator("ophaaldagen")(lambda cls, v: _check_spoken(v))
 
 
+def _e164(number: str, alternative: str = "") -> str:
+    """A phone number that exists in its country's numbering plan, written as E.164."""
+    valid = False
+    if re.fullmatch(r"\+\d{8,15}", number):
+        try:
+            valid = phonenumbers.is_valid_number(phonenumbers.parse(number, None))
+        except phonenumbers.NumberParseException:
+            valid = False
+    if not valid:
+        raise ValueError(f"{number!r} is not a valid E.164 phone number like +31201234567"
+                         f"{alternative}")
+    return number
+
+
+PhoneNumber = Annotated[str, AfterValidator(_e164)]
+
+
 class Municipality(_Model):
     name: str
     slug: str = Field(pattern=r"^[a-z0-9-]+$")
     demo: bool = False
-    phone_numbers: list[str] = Field(min_length=1)
+    phone_numbers: list[PhoneNumber] = Field(min_length=1)
     phone_spoken: str  # the general number as said aloud
     address: str
     website: str
@@ -182,20 +207,10 @@ class Municipality(_Model):
     timezone: str = "Europe/Amsterdam"
     waste_schedule: list[WasteArea] = []
 
-    @field_validator("phone_numbers")
-    @classmethod
-    def _e164(cls, v: list[str]) -> list[str]:
-        for number in v:
-            if not re.fullmatch(r"\+\d{8,15}", number):
-                raise ValueError(f"{number!r} is not an E.164 number like +31201234567")
-        return v
-
     @field_validator("transfer_number")
     @classmethod
     def _transfer(cls, v: str) -> str:
-        if not (re.fullmatch(r"\+\d{8,15}", v) or v.startswith("sip:")):
-            raise ValueError(f"{v!r} is not an E.164 number or a sip: address")
-        return v
+        return v if v.startswith("sip:") else _e164(v, " or a sip: address")
 
 
 class MunicipalPack(_Model):

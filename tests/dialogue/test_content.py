@@ -101,3 +101,39 @@ def test_validate_command(copy: Path, tmp_path: Path):
     missing = subprocess.run([loket, "content", "validate", str(tmp_path / "none")],
                              capture_output=True, text=True)
     assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_validate_lists_every_problem_in_one_run(copy: Path):
+    """Schema errors in a file do not hide its other problems, nor those of other files."""
+    demodam = copy / "municipalities" / "demodam.yaml"
+    short = _break(demodam, '"+31205550100"', '"+3120555010"')  # a digit short
+    wrong = _break(demodam, 'transfer_number: "+31205550199"', 'transfer_number: "+3120"')
+    own = _break(demodam, "kost in Demodam € 52,90.", "kost in {stad} € 52,90.")
+    topic = copy / "national" / "topics" / "afvalcontainer.yaml"
+    title = _break(topic, "title:", "titel:")
+    holder = _break(topic, "via {telefoon}.", "via {telefon}.")
+    other = copy / "municipalities" / "voorbeeldrijk.yaml"
+    slug = _break(other, "slug: voorbeeldrijk", "slug: voorbeeld-rijk")
+    loket = str(ROOT / ".venv" / "bin" / "loket")
+    run = subprocess.run([loket, "content", "validate", str(copy)], capture_output=True,
+                         text=True)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    shown = run.stderr.splitlines()
+    expected = [(demodam, short, "+3120555010"), (demodam, wrong, "+3120"),
+                (demodam, own, "{stad}"), (topic, title, "titel"),
+                (topic, holder, "{telefon}"), (other, slug, "voorbeeld-rijk")]
+    for path, line, needle in expected:
+        assert any(s.startswith(f"{path}:{line}:") and needle in s for s in shown), (
+            needle, shown)
+    assert not any("is missing" in s for s in shown), shown  # the topic file is there
+    assert f"{len(shown) - 1} problem(s)" in shown[-1]
+
+
+@pytest.mark.parametrize("number", ["+3120555010", "+312055501000", "+31000000000",
+                                    "0205550100", "+31 20 555 0100"])
+def test_municipal_numbers_must_be_real_e164(copy: Path, number: str):
+    pack = copy / "municipalities" / "demodam.yaml"
+    line = _break(pack, '"+31205550100"', f'"{number}"')
+    _, problems = check_content(copy)
+    assert [(p.file, p.line) for p in problems] == [(pack, line)], problems
+    assert number in problems[0].message and "E.164" in problems[0].message
