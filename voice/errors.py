@@ -15,3 +15,7 @@ class ModelError(VoiceError):
 
 class EngineError(VoiceError):
     """An unknown or unusable recognition engine was asked for."""
+
+
+class RecognitionError(VoiceError):
+    """The recogniser failed on one utterance; other utterances are not affected."""

@@ -30,7 +30,7 @@ import numpy as np
 
 from voice.asr import combine, lexicon
 from voice.asr.base import Capabilities, RecognitionResult, Recognizer, Stream, Word
-from voice.errors import EngineError, ModelError
+from voice.errors import EngineError, ModelError, RecognitionError
 
 log = logging.getLogger(__name__)
 
@@ -228,17 +228,33 @@ class WhisperRecognizer(Recognizer):
             if not batch:
                 continue
             busy = len(batch) > 1 or not self._queue.empty()
-            try:
-                results = self._run(batch, busy)
-            except Exception as exc:  # keep serving other calls
-                log.exception("whisper batch failed")
+            self._serve(batch, busy)
+
+    def _serve(self, batch: list[_Job], busy: bool) -> None:
+        """Run a batch and settle its futures; one bad job never fails the others.
+
+        When the batch fails, each job is decoded alone; a job that still fails gets a
+        :class:`RecognitionError` and the worker goes on serving other calls.
+        """
+        try:
+            results = self._run(batch, busy)
+        except Exception as exc:
+            if len(batch) > 1:
+                log.warning("whisper batch of %d failed (%s), decoding each job alone",
+                            len(batch), type(exc).__name__)
                 for j in batch:
-                    j.future.set_exception(exc)
-                continue
-            now = time.perf_counter()
-            for j, r in zip(batch, results, strict=True):
-                j.done_at = now
-                j.future.set_result(r)
+                    self._serve([j], busy)
+                return
+            log.exception("whisper recognition failed")
+            batch[0].done_at = time.perf_counter()
+            batch[0].future.set_exception(
+                RecognitionError(f"speech recognition failed ({type(exc).__name__}: {exc})")
+            )
+            return
+        now = time.perf_counter()
+        for j, r in zip(batch, results, strict=True):
+            j.done_at = now
+            j.future.set_result(r)
 
     def _window(self, n_frames: int, live: bool = False, busy: bool = False) -> int:
         o = self.options
@@ -340,10 +356,10 @@ class WhisperRecognizer(Recognizer):
         for t_i, temp in enumerate(o.temperatures):
             if not todo:
                 break
-            enc = encoded if len(todo) == len(prompts) else _select(encoded, todo)
-            res = self._model.model.generate(
-                enc,
-                [prompts[i] for i in todo],
+            res = self._generate_by_length(
+                encoded,
+                prompts,
+                todo,
                 beam_size=o.beam_size if temp == 0 else 1,
                 num_hypotheses=o.beam_size if temp == 0 and o.rerank else 1,
                 sampling_temperature=max(temp, 1e-6) if temp > 0 else 1.0,
@@ -375,6 +391,23 @@ class WhisperRecognizer(Recognizer):
             todo = retry
         return [o_ for o_ in out if o_ is not None]
 
+    def _generate_by_length(self, encoded, prompts: list[list[int]], todo: list[int], **kw):
+        """``generate`` for the items ``todo``, one call per prompt length, results in order.
+
+        CTranslate2 wants ``<|startoftranscript|>`` at the same position in every row of a
+        batch, so items whose hint prompts differ in length are decoded apart (padding a
+        prompt would change what the decoder reads). The encoder output stays shared.
+        """
+        groups: dict[int, list[int]] = {}
+        for i in todo:
+            groups.setdefault(len(prompts[i]), []).append(i)
+        res: dict[int, object] = {}
+        for group in groups.values():
+            enc = encoded if group == list(range(len(prompts))) else _select(encoded, group)
+            out = self._model.model.generate(enc, [prompts[i] for i in group], **kw)
+            res.update(zip(group, out, strict=True))
+        return [res[i] for i in todo]
+
     def _pool(self, batch, encoded, lengths, prompts, outs, max_tokens: int):
         """Re-choose each recording's result from beams pooled over the lead-in front-ends."""
         import ctranslate2
@@ -395,9 +428,11 @@ class WhisperRecognizer(Recognizer):
         feats, v_lengths = self._features(jobs)
         v_encoded = self._model.model.encode(ctranslate2.StorageView.from_array(feats))
         n = len(o.lead_ins)
-        res = self._model.model.generate(
+        v_prompts = [prompts[i] for i in todo for _ in o.lead_ins]
+        res = self._generate_by_length(
             v_encoded,
-            [prompts[i] for i in todo for _ in o.lead_ins],
+            v_prompts,
+            list(range(len(v_prompts))),
             beam_size=o.beam_size,
             num_hypotheses=o.beam_size,
             max_length=max_tokens,

@@ -258,3 +258,72 @@ def test_a_repeated_sentence_is_dropped():
     assert _drop_repeats("Ja. Nee. Ja.") == "Ja. Nee. Ja."  # only back-to-back repeats
     assert _drop_repeats("Nee, nee, dank u.") == "Nee, nee, dank u."
     assert _drop_repeats("") == ""
+
+
+def _held_batch(whisper, monkeypatch, submit):
+    """Hold the worker on a first job while ``submit()`` queues more, so they share a batch.
+
+    Returns (the submitted jobs, the batches the worker ran, as lists of jobs).
+    """
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+    batches: list[list] = []
+    real = whisper._run
+
+    def held(batch, *args):
+        batches.append(list(batch))
+        entered.set()
+        release.wait(60)  # only the first job waits: by then every job is queued
+        return real(batch, *args)
+
+    monkeypatch.setattr(whisper, "_run", held)
+    first = whisper.submit(audio.load(FIXTURES / "ja_01.wav"))
+    assert entered.wait(60)  # the worker holds the first job
+    jobs = submit()
+    release.set()
+    first.future.result(timeout=120)
+    return jobs, batches
+
+
+def _one_batch(jobs, batches) -> bool:
+    return any({id(j) for j in jobs} <= {id(j) for j in b} for b in batches)
+
+
+def test_jobs_with_different_hint_prompts_share_a_batch(whisper, monkeypatch):
+    # Callers in different dialogue states have hint prompts of different lengths.
+    # CTranslate2 needs <|startoftranscript|> at one position per batch: once that failed
+    # the whole batch, and every caller in it lost a turn.
+    ja = audio.load(FIXTURES / "ja_01.wav")
+    nee = audio.load(FIXTURES / "nee_01.wav")
+    short, long = ("ja", "nee"), ("ja", "nee", "graag", "paspoort aanvragen", "afspraak maken")
+    assert len(whisper._prompt(short)) != len(whisper._prompt(long))
+    alone = [whisper.decode(ja, short).text, whisper.decode(nee, long).text]
+
+    def submit():
+        return [whisper.submit(ja, short), whisper.submit(nee, long),
+                whisper.submit(ja, short), whisper.submit(nee, long)]
+
+    jobs, batches = _held_batch(whisper, monkeypatch, submit)
+    assert _one_batch(jobs, batches)  # the worker took them together
+    texts = [j.future.result(timeout=120).text for j in jobs]
+    assert texts == alone * 2
+
+
+def test_a_failing_job_fails_only_itself(whisper, monkeypatch):
+    ja = audio.load(FIXTURES / "ja_01.wav")
+    empty = np.zeros(0, dtype=np.float32)  # real input the feature extractor rejects
+
+    def submit():
+        return [whisper.submit(ja), whisper.submit(empty), whisper.submit(ja, ("ja", "nee"))]
+
+    jobs, batches = _held_batch(whisper, monkeypatch, submit)
+    assert _one_batch(jobs, batches)
+    assert "ja" in normalize(jobs[0].future.result(timeout=120).text).split()
+    assert "ja" in normalize(jobs[2].future.result(timeout=120).text).split()
+    from voice.errors import RecognitionError
+
+    with pytest.raises(RecognitionError, match="speech recognition failed"):
+        jobs[1].future.result(timeout=120)
+    # The worker keeps serving.
+    assert "ja" in normalize(whisper.decode(ja).text).split()
