@@ -60,6 +60,8 @@ REPROMPT = "Bent u er nog? Waarmee kan ik u helpen?"
 SILENCE_GOODBYE = "Ik hoor u niet meer. Dank u wel voor het bellen. Tot ziens!"
 TIME_UP = "Dit gesprek duurt te lang voor mij. Belt u gerust nog eens. Tot ziens!"
 SORRY = "Sorry, er ging bij mij iets mis. Belt u later nog eens. Tot ziens!"
+MISHEARD = "Sorry, dat verstond ik niet. Wilt u het nog een keer zeggen?"
+MAX_MISHEARD = 3  # recognition failed this many times in a row: say SORRY and hang up
 TRANSFER_FAILED = ("Het doorverbinden lukt nu helaas niet. Een medewerker belt u zo snel "
                    "mogelijk terug. Tot ziens!")
 _SENTENCE_END = re.compile(r"(?<!\.)[.?!]\s*$")  # Whisper closes whole sentences, not "..."
@@ -78,6 +80,13 @@ class _Speech:
 @dataclass(slots=True)
 class _Keys:
     digits: str
+    t_end: float
+
+
+@dataclass(slots=True)
+class _Misheard:
+    """The recogniser failed on the caller's utterance."""
+
     t_end: float
 
 
@@ -119,7 +128,7 @@ class CallLoop:
                                         words=False, live=True)
         self._barge = BargeIn(self.cfg.barge_in_ms, self.cfg.barge_in_window_ms,
                                self.cfg.echo_margin_db)
-        self._inbox: asyncio.Queue[_Speech | _Keys | _Event] = asyncio.Queue()
+        self._inbox: asyncio.Queue[_Speech | _Keys | _Misheard | _Event] = asyncio.Queue()
         self._expect = Expect()
         self._rest = b""  # μ-law bytes short of a whole frame
         self._ring: deque[np.ndarray] = deque(maxlen=1000 // FRAME_MS)  # last second heard
@@ -134,6 +143,8 @@ class CallLoop:
         self._cut_heard: str | None = None  # for the next UserTurn after a barge-in
         self._record: TurnRecord | None = None  # the answer being played
         self._silences = 0
+        self._misheard = 0  # failed recognitions in a row
+        self.recognition_failures = 0  # in the whole call, for the metrics
         self._turn = 0  # numbers the marks of each answer
         self._digits = ""
         self._transferring = False  # a transfer (or its fallback callback) is under way
@@ -287,6 +298,11 @@ class CallLoop:
                 continue
             now = time.perf_counter()
             t_end = self._ends.popleft() if self._ends else now
+            if r.error:
+                self.recognition_failures += 1
+                log.warning("call %s: recognition failed, asking again", self.session_id)
+                self._inbox.put_nowait(_Misheard(t_end))
+                continue
             log.debug("call %s: final %r", self.session_id, redact(r.text))
             self._inbox.put_nowait(_Speech(r, t_end, now - t_end))
 
@@ -368,7 +384,7 @@ class CallLoop:
             finally:
                 self._handling = False
 
-    async def _handle(self, event: _Speech | _Keys | _Event) -> None:
+    async def _handle(self, event: _Speech | _Keys | _Misheard | _Event) -> None:
         if isinstance(event, _Event) and event.kind == "start":
             bot = await self._run(self._dialogue.start, self.session_id, self._municipality,
                                   self._caller)
@@ -387,6 +403,10 @@ class CallLoop:
                 self._arm_silence()
             return
         self._silences = 0
+        if isinstance(event, _Misheard):
+            await self._misheard_turn(event)
+            return
+        self._misheard = 0
         if isinstance(event, _Speech):
             r = event.result
             user = UserTurn(text=r.text, confidence=r.confidence, alternatives=r.alternatives)
@@ -405,6 +425,17 @@ class CallLoop:
         record.actions = [a.type for a in bot.actions]
         self.turns.append(record)
         await self._answer(bot, record)
+
+    async def _misheard_turn(self, event: _Misheard) -> None:
+        """Recognition failed: ask the caller to say it again (the dialogue is unchanged)."""
+        self._misheard += 1
+        if self._misheard >= MAX_MISHEARD:
+            await self._close(SORRY, "error", "error")
+            return
+        record = TurnRecord(len(self.turns), "misheard", said=MISHEARD, t_end=event.t_end)
+        self.turns.append(record)
+        if await self._say(MISHEARD, record, interruptible=True):
+            self._arm_silence()
 
     async def _answer(self, bot: BotTurn, record: TurnRecord) -> None:
         """Speak a bot turn, then carry out its actions."""

@@ -58,7 +58,7 @@ class TurnRecord:
     """One turn of the call, for ``loket replay``/``loket call`` and persistence."""
 
     index: int
-    source: Literal["start", "speech", "dtmf", "silence", "time_up", "error"]
+    source: Literal["start", "speech", "dtmf", "misheard", "silence", "time_up", "error"]
     heard: str = ""  # what the recogniser heard (or the keys pressed)
     confidence: float | None = None
     dtmf: str | None = None

@@ -224,6 +224,7 @@ class Gateway:
         result = outcome(loop, out)
         if self.s.metrics is not None:
             self.s.metrics.call_ended(result)
+            self.s.metrics.recognition_failed(loop.recognition_failures)
             for turn in loop.turns:
                 if turn.source == "start":
                     if turn.latency_s is not None:

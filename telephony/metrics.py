@@ -8,6 +8,8 @@
     loket_greeting_seconds              call start -> greeting starts playing
     loket_turn_latency_seconds          caller stops speaking -> answer starts playing
     loket_recognition_seconds           speech recognition time per turn
+    loket_recognition_failures_total    caller utterances the recogniser failed on (the
+                                        caller was asked to say it again)
 
 Containment (share of calls handled without a person) over the last day, in PromQL:
 
@@ -67,6 +69,9 @@ class Metrics:
         self._recognition = Histogram("loket_recognition_seconds",
                                       "Speech recognition time per turn",
                                       buckets=LATENCY_BUCKETS, registry=r)
+        self._recognition_failures = Counter(
+            "loket_recognition_failures", "Caller utterances the recogniser failed on",
+            registry=r)
         for outcome in OUTCOMES:
             self._calls.labels(outcome=outcome)
         for reason in (*REASONS, OTHER_REASON):
@@ -97,6 +102,12 @@ class Metrics:
             self._turn.observe(_seconds("latency_s", latency_s))
         if recognition_s is not None:
             self._recognition.observe(_seconds("recognition_s", recognition_s))
+
+    def recognition_failed(self, count: int = 1) -> None:
+        """The recogniser failed on `count` caller utterances."""
+        if count < 0:
+            raise ValueError(f"count must not be negative, got {count}")
+        self._recognition_failures.inc(count)
 
     def transfer(self, reason: str) -> None:
         """A transfer to a person; `reason` is a `dialogue.escalation.REASONS` code ("asked",

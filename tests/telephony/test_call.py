@@ -13,7 +13,7 @@ from support import FIXTURES
 from dialogue.core import Dialogue
 from dialogue.state import SessionStore
 from dialogue.turns import UserTurn
-from telephony.call import FRAME, REPROMPT, CallConfig, CallLoop, hints
+from telephony.call import FRAME, MISHEARD, REPROMPT, SORRY, CallConfig, CallLoop, hints
 from telephony.replay import RecordingOutput, phone_ulaw
 from voice.codecs import mulaw_decode, mulaw_encode
 from voice.tts import Speaker
@@ -284,6 +284,59 @@ def test_silence_reprompts_then_says_goodbye(make):
         assert loop.turns[1].said == REPROMPT
         assert "Tot ziens" in loop.turns[2].said
         assert out.hangups == 1 and loop.end_reason == "silence"
+
+    asyncio.run(body())
+
+
+def _failing(whisper, monkeypatch) -> list[bool]:
+    """The real recogniser fails (as CTranslate2 once did) until the switch is set False."""
+    real, on = whisper._run, [True]
+
+    def run(batch, *args):
+        if on[0]:
+            raise RuntimeError("injected decoder failure")
+        return real(batch, *args)
+
+    monkeypatch.setattr(whisper, "_run", run)
+    return on
+
+
+def test_failed_recognition_asks_again_and_the_call_goes_on(make, whisper, monkeypatch):
+    async def body():
+        loop, _ = make()
+        await loop.start()
+        await loop.wait_idle()
+        failing = _failing(whisper, monkeypatch)
+        await feed(loop, phone_ulaw(FIXTURES / "grofvuil_02.wav") + SILENCE)
+        assert await loop.wait_idle()
+        failing[0] = False
+        assert [t.source for t in loop.turns] == ["start", "misheard"]
+        assert loop.turns[1].said == MISHEARD and loop.recognition_failures == 1
+        assert loop.turns[1].latency_s is not None
+        await feed(loop, phone_ulaw(FIXTURES / "grofvuil_02.wav") + SILENCE)
+        assert await loop.wait_idle()
+        assert loop.turns[2].source == "speech" and loop.turns[2].intent == "grofvuil"
+        assert not loop.ended
+        await loop.stop()
+
+    asyncio.run(body())
+
+
+def test_recognition_failing_again_and_again_ends_the_call_politely(make, whisper, monkeypatch):
+    async def body():
+        loop, out = make()
+        await loop.start()
+        await loop.wait_idle()
+        _failing(whisper, monkeypatch)
+        for _ in range(3):
+            if loop.ended:
+                break
+            await feed(loop, phone_ulaw(FIXTURES / "ja_01.wav") + SILENCE)
+            await loop.wait_idle()
+        await until(lambda: loop.ended, timeout=15)
+        assert [t.source for t in loop.turns] == ["start", "misheard", "misheard", "error"]
+        assert loop.turns[-1].said == SORRY and out.hangups == 1
+        assert loop.end_reason == "error" and loop.recognition_failures == 3
 
     asyncio.run(body())
 

@@ -27,6 +27,17 @@ def test_fresh_metrics_show_every_outcome_at_zero():
         assert _value(m, "loket_calls_total", outcome=outcome) == 0
     assert _value(m, "loket_transfers_total", reason="asked") == 0
     assert _value(m, "loket_turn_latency_seconds_count") == 0
+    assert _value(m, "loket_recognition_failures_total") == 0
+
+
+def test_recognition_failures_are_counted():
+    m = Metrics()
+    m.recognition_failed()
+    m.recognition_failed(2)
+    m.recognition_failed(0)
+    assert _value(m, "loket_recognition_failures_total") == 3
+    with pytest.raises(ValueError):
+        m.recognition_failed(-1)
 
 
 def test_calls_and_transfers_are_counted():

@@ -34,6 +34,8 @@ class RecognitionResult:
     start: float = 0.0
     end: float = 0.0
     alternatives: list[str] = field(default_factory=list)
+    # Set when the recogniser failed on this utterance (the text is then empty).
+    error: str | None = None
 
     def to_dict(self) -> dict:
         """Plain dict for JSON output."""
@@ -116,6 +118,11 @@ class Recognizer(ABC):
         for i in range(0, len(pcm), step * 10):
             results += s.feed(pcm[i : i + step * 10])
         results += s.finish()
+        failed = next((r.error for r in results if r.error), None)
+        if failed:
+            from voice.errors import RecognitionError
+
+            raise RecognitionError(failed)
         return join_finals([r for r in results if r.is_final])
 
     def close(self) -> None:  # noqa: B027

@@ -5,17 +5,20 @@ result is shown as a partial and, if the caller stays silent until the end
 of the turn, becomes the final without decoding again. If the caller goes
 on, the speculative job is cancelled. A caller that judges the partial
 complete can end the turn early with :meth:`SegmentingStream.end_now`.
+An utterance the recogniser failed on comes back as an empty final with
+``error`` set, so the caller can ask again; a failed pause decode is redone.
 """
 
-import contextlib
 import time
 from collections.abc import Sequence
+from concurrent import futures
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from voice import SAMPLE_RATE
 from voice.asr.base import RecognitionResult, Stream
+from voice.errors import RecognitionError
 from voice.resample import StreamResampler
 from voice.vad.endpointer import (
     Endpointer,
@@ -91,8 +94,7 @@ class SegmentingStream(Stream):
     def wait(self, timeout: float | None = None) -> list[RecognitionResult]:
         """Block until the oldest pending final is ready (or timeout); return ready results."""
         if self._pending:
-            with contextlib.suppress(TimeoutError):
-                self._pending[0].future.result(timeout=timeout)
+            futures.wait([self._pending[0].future], timeout=timeout)
         return self._ready()
 
     @property
@@ -137,7 +139,7 @@ class SegmentingStream(Stream):
     def _end(self, ev: SpeechEnded) -> None:
         spec = self._speculative
         self._speculative = None
-        if spec is not None and spec[0] == len(ev.audio):
+        if spec is not None and spec[0] == len(ev.audio) and not _failed(spec[1]):
             job = spec[1]
         else:
             if spec is not None:
@@ -157,14 +159,26 @@ class SegmentingStream(Stream):
         spec = self._speculative
         if spec and spec[1].future.done() and spec[1] is not self._partial_shown:
             self._partial_shown = spec[1]
-            r = spec[1].future.result()
+            r = _result(spec[1])
             if r.text:
                 self._partial_result = RecognitionResult(
                     r.text, False, r.confidence, r.words, r.start, r.end
                 )
                 out.append(self._partial_result)
         while self._pending and self._pending[0].future.done():
-            r = self._pending.pop(0).future.result()
-            if r.text:
+            r = _result(self._pending.pop(0))
+            if r.text or r.error:
                 out.append(r)
         return out
+
+
+def _failed(job: "_Job") -> bool:
+    return job.future.done() and not job.future.cancelled() and job.future.exception() is not None
+
+
+def _result(job: "_Job") -> RecognitionResult:
+    """The job's result; a failed job gives an empty final with ``error`` set."""
+    try:
+        return job.future.result()
+    except RecognitionError as exc:
+        return RecognitionResult("", True, error=str(exc))
