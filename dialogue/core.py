@@ -44,6 +44,7 @@ TRAILING = frozenset({
     "wij", "we", "eh", "ehm", "uh", "uhm", "graag", "wil", "wilde", "zou"})
 LOW_ASR = 0.30  # below this recogniser confidence, only a very clear intent is trusted
 META_TOPICS = {"afspraak", "status_aanvraag", "klacht"}  # combine with other topics
+NAMED_TOPIC = 0.15  # a topic this likely beside "medewerker" is what the caller named
 
 
 class Dialogue:
@@ -172,7 +173,7 @@ class _Turn(SlotFlow, PersonFlow):
         self.u = u = self.d.nlu.understand(turn.text or "", turn.alternatives)
         if turn.confidence is not None and turn.confidence < LOW_ASR and u.confidence < 0.8:
             u.intent = "onbekend"  # a doubtful hearing of a doubtful sentence
-        self.line.intent, self.line.confidence = u.intent, round(u.confidence, 3)
+        self.line.intent = u.intent  # line.confidence stays the recogniser's
         if u.safety is not None:
             return self.sensitive()
         pending = s.pending
@@ -348,6 +349,12 @@ class _Turn(SlotFlow, PersonFlow):
                         pending=Pending("anything_else"), intent=topic.id)
 
     def on_medewerker(self) -> BotTurn:
+        u = self.u
+        if not self.s.topic and u is not None:  # "iemand spreken over de afvalcontainer"
+            named = [i for i, p in u.alternatives
+                     if i in self.pack.topics and i not in META_TOPICS and p >= NAMED_TOPIC]
+            if named:
+                self.s.topic = named[0]  # for the agent: the topic of the handover
         return self.escalate("asked")
 
     def on_buiten_gemeente(self) -> BotTurn:

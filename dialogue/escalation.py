@@ -1,4 +1,9 @@
-"""Handover records: what an agent reads when a caller reaches them (or asks to be called)."""
+"""Handover records: what an agent reads when a caller reaches them (or asks to be called).
+
+The summary is one short text (also read to the agent on a transfer): why the caller
+needs a person and about what. Collected data and the transcript travel beside it, so
+the summary does not repeat them.
+"""
 
 from __future__ import annotations
 
@@ -17,32 +22,55 @@ REASONS = {
     "melding": "doet een melding",
     "callback": "vraagt om teruggebeld te worden",
 }
-SLOT_LABELS = {"postcode": "postcode", "huisnummer": "huisnummer", "locatie": "locatie",
-               "omschrijving": "omschrijving", "naam": "naam", "telefoon": "telefoon",
-               "vraag": "vraag"}
+_ARTICLES = ("uw ", "de ", "het ", "een ")
+_NOT_A_QUESTION = {"medewerker", "bevestigen", "ontkennen", "groet", "bedankt", "afscheid"}
+
+
+def about(title: str) -> str:
+    """A topic title ("uw paspoort of ID-kaart", said to the caller) as the agent reads it:
+    "paspoort of ID-kaart"."""
+    words = title.strip().split()
+    if words and words[0].lower() == "uw":
+        words = words[1:]
+    return " ".join("de" if w == "uw" else w for w in words)
+
+
+def topic_label(title: str) -> str:
+    """A topic title as a heading for the agent: "Ophaaldagen van het afval"."""
+    text = about(title)
+    for article in _ARTICLES:
+        if text.lower().startswith(article):
+            text = text[len(article):]
+            break
+    return text[:1].upper() + text[1:]
 
 
 def _last_caller_words(session: Session) -> str | None:
+    """The caller's latest real sentence (not "ik wil een medewerker", "ja" or "nee")."""
     for line in reversed(session.transcript):
-        if line.role == "caller" and len(line.text.split()) >= 3:
+        if (line.role == "caller" and len(line.text.split()) >= 3
+                and line.intent not in _NOT_A_QUESTION):
             return line.text
     return None
 
 
 def summary(session: Session, pack: MunicipalContent, reason: str, topic: str | None,
             data: dict[str, str], detail: str | None = None) -> str:
-    """One or two Dutch sentences for the agent."""
-    about = f" over {pack.topics[topic].title}" if topic in pack.topics else ""
-    first = f"Beller {REASONS.get(reason, reason)}{about}"
+    """One or two Dutch sentences for the agent: why and about what.
+
+    The collected data are shown beside the summary, so they are not repeated in it;
+    only without a topic or data do the caller's last words say what the call is about.
+    """
+    subject = f" over {about(pack.topics[topic].title)}" if topic in pack.topics else ""
+    first = f"Beller {REASONS.get(reason, reason)}{subject}"
     first += f" ({detail})." if detail else "."
-    if data:
-        facts = ", ".join(f"{SLOT_LABELS.get(k, k)} {v}" for k, v in data.items())
-        return f"{first} Gegevens: {facts}."
+    if subject or data:
+        return first
     said = _last_caller_words(session)
     if said:
         said = re.sub(r"\s+", " ", said).strip()
         said = said if len(said) <= 140 else said[:137] + "..."
-        return f"{first} Laatst gezegd: '{said}'."
+        return f"{first} De beller zei: '{said}'."
     return first
 
 
@@ -51,10 +79,11 @@ def handover(session: Session, pack: MunicipalContent, reason: str, now: dt.date
              callback: bool = False) -> Handover:
     """Build and remember a handover record for this session."""
     data = dict(data or {})
+    topic = session.topic
     record = Handover(
         reason=reason,
-        summary=summary(session, pack, reason, session.topic, data, detail),
-        topic=session.topic,
+        summary=summary(session, pack, reason, topic, data, detail),
+        topic=topic,
         municipality=pack.slug,
         data=data,
         transcript=list(session.transcript),

@@ -152,7 +152,10 @@ def chat(
         _show("Loket", bot.spoken)
         for action in bot.actions:
             if action.handover is not None:
-                _show(f"[{action.type}]", action.handover.summary)
+                data = action.handover.data  # beside the summary, as on the desk
+                facts = "; ".join(f"{k}: {v}" for k, v in data.items())
+                extra = f" ({facts})" if facts else ""
+                _show(f"[{action.type}]", action.handover.summary + extra)
             else:
                 _show(f"[{action.type}]", "")
         if bot.end:
