@@ -37,6 +37,7 @@ ol.transcript .when { color: #555; font-size: .85rem; }
 ol.transcript .who { font-weight: bold; }
 ol.transcript li.caller .who { color: #e17000; }
 .note { color: #555; font-size: .85rem; }
+.warning { color: #8a4b00; font-size: .85rem; font-weight: bold; margin-left: .4rem; }
 form.handled { margin-top: .8rem; }
 """
 

@@ -28,6 +28,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
+from dialogue import escalation
+from dialogue.content.texts import MunicipalContent
 from telephony.desk import assets, views
 from telephony.desk.auth import MAX_S, Session, Sessions, fingerprint, tokens_match
 from telephony.desk.hub import DeskHub
@@ -167,13 +169,23 @@ class Desk:
 
     # -- data ----------------------------------------------------------------------------
 
+    def _pack(self, slug: str) -> MunicipalContent | None:
+        content = getattr(self.app.state, "content", None)
+        return getattr(content, "municipalities", {}).get(slug) if content else None
+
     def _place(self, slug: str) -> tuple[str, str]:
         """A municipality's name and time zone, from the content packs when known."""
-        content = getattr(self.app.state, "content", None)
-        pack = getattr(content, "municipalities", {}).get(slug) if content else None
+        pack = self._pack(slug)
         if pack is None:
             return slug, "Europe/Amsterdam"
         return pack.municipality.name, pack.municipality.timezone
+
+    def _topic_title(self, slug: str, topic: str | None) -> str | None:
+        """The topic's Dutch title from the municipality's content pack, when known."""
+        pack = self._pack(slug)
+        if pack is None or topic not in pack.topics:
+            return None
+        return escalation.topic_label(pack.topics[topic].title)
 
     def names(self, municipalities: list[str]) -> list[str]:
         return [self._place(slug)[0] for slug in municipalities]
@@ -197,7 +209,8 @@ class Desk:
                 id=row.id, kind=row.kind, reason=row.reason, municipality=row.municipality,
                 municipality_name=name, caller=caller, summary=row.summary or "",
                 topic=row.topic, data=dict(row.data or {}), transcript=transcript,
-                created_at=row.created_at, timezone=zone))
+                created_at=row.created_at, timezone=zone,
+                topic_title=self._topic_title(row.municipality, row.topic)))
         return items
 
     async def load(self, municipalities: list[str]) -> list[views.Item]:

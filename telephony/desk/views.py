@@ -28,6 +28,8 @@ REASONS = {
     "callback": "De beller wil teruggebeld worden.",
 }
 ROLES = {"caller": "Beller", "loket": "Loket"}
+LOW_CONFIDENCE = 0.6  # a caller line heard with less recogniser confidence gets a warning
+MISHEARD = "Mogelijk verkeerd verstaan"
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december")
 
@@ -43,17 +45,19 @@ class Item:
     municipality_name: str
     caller: str | None
     summary: str
-    topic: str | None
+    topic: str | None  # intent id
     data: dict[str, str]
     transcript: list[dict[str, Any]]  # `dialogue.turns.Line` as dicts
     created_at: dt.datetime
     timezone: str = "Europe/Amsterdam"
+    topic_title: str | None = None  # the topic in Dutch, from the content pack
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "kind": self.kind, "reason": self.reason,
             "municipality": self.municipality, "caller": self.caller,
-            "summary": self.summary, "topic": self.topic, "data": dict(self.data),
+            "summary": self.summary, "topic": self.topic, "topic_title": self.topic_title,
+            "data": dict(self.data),
             "transcript": self.transcript, "created_at": self.created_at.isoformat(),
         }
 
@@ -89,6 +93,13 @@ def _label(key: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _misheard(line: dict[str, Any]) -> bool:
+    """A caller line the recogniser was unsure of (its confidence, not the intent's)."""
+    conf = line.get("confidence")
+    return (line.get("role") == "caller" and isinstance(conf, int | float)
+            and not isinstance(conf, bool) and conf < LOW_CONFIDENCE)
+
+
 def _transcript(item: Item) -> str:
     if not item.transcript:
         return '<p class="muted">Er is geen gesprek opgeslagen.</p>'
@@ -103,14 +114,11 @@ def _transcript(item: Item) -> str:
             when = (f'<time datetime="{escape(at.isoformat())}">'
                     f"{at.astimezone(zone):%H:%M:%S}</time> "
                     f'<span class="offset">{_offset((at - start).total_seconds())}</span>')
-        notes = []
+        note = ""
         if line.get("cut_off"):
-            notes.append("onderbroken door de beller")
-        if role == "caller" and line.get("intent"):
-            conf = line.get("confidence")
-            sure = f", {round(float(conf) * 100)}% zeker" if isinstance(conf, int | float) else ""
-            notes.append(f"herkend: {line['intent']}{sure}")
-        note = f' <span class="note">({escape("; ".join(notes))})</span>' if notes else ""
+            note = ' <span class="note">(onderbroken door de beller)</span>'
+        if _misheard(line):
+            note += f' <span class="warning">{MISHEARD}</span>'
         rows.append(f'<li class="line {escape(role)}"><span class="when">{when}</span>'
                     f'<span class="who">{escape(ROLES.get(role, role))}</span>'
                     f'<span class="text">{escape(str(line.get("text", "")))}{note}</span></li>')
@@ -128,8 +136,9 @@ def _data(data: dict[str, str]) -> str:
 def render_item(item: Item, csrf: str) -> str:
     kind = KINDS.get(item.kind, item.kind)
     caller = escape(item.caller) if item.caller else "onbekend nummer"
-    topic = escape(_label(item.topic)) if item.topic else "geen onderwerp"
-    reason = REASONS.get(item.reason, "")
+    topic = item.topic_title or (_label(item.topic) if item.topic else "")
+    # The summary says why and about what; the reason alone stands in when it was blanked.
+    summary = item.summary or REASONS.get(item.reason, "") or "Geen samenvatting."
     return (
         f'<article class="handover {escape(item.kind)}" id="overdracht-{item.id}" '
         f'data-id="{item.id}">'
@@ -138,9 +147,8 @@ def render_item(item: Item, csrf: str) -> str:
         f'<time datetime="{escape(item.created_at.isoformat())}">'
         f"{escape(dutch_date(item.created_at, item.timezone))}</time></header>"
         f'<p class="caller">Telefoonnummer: <strong>{caller}</strong></p>'
-        f'<p class="topic">Onderwerp: <strong>{topic}</strong></p>'
-        f'<p class="summary">{escape(item.summary) or "Geen samenvatting."}</p>'
-        + (f'<p class="reason">{escape(reason)}</p>' if reason else "")
+        + (f'<p class="topic">Onderwerp: <strong>{escape(topic)}</strong></p>' if topic else "")
+        + f'<p class="summary">{escape(summary)}</p>'
         + "<h3>Verzamelde gegevens</h3>" + _data(item.data)
         + "<details><summary>Hele gesprek</summary>" + _transcript(item) + "</details>"
         + f'<form class="handled" method="post" action="{PREFIX}/handovers/{item.id}/handled">'
