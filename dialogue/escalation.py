@@ -62,6 +62,8 @@ def summary(session: Session, pack: MunicipalContent, reason: str, topic: str | 
     only without a topic or data do the caller's last words say what the call is about.
     """
     subject = f" over {about(pack.topics[topic].title)}" if topic in pack.topics else ""
+    if reason == "melding":  # "doet een melding over een melding over …" says it twice
+        subject = subject.replace(" over een melding over ", " over ", 1)
     first = f"Beller {REASONS.get(reason, reason)}{subject}"
     first += f" ({detail})." if detail else "."
     if subject or data:

@@ -69,3 +69,11 @@ def test_the_topic_named_when_asking_for_a_person_is_kept(content, nlu):
 ])
 def test_topic_labels_for_the_agent(title, label):
     assert escalation.topic_label(title) == label
+
+
+def test_a_report_summary_names_the_report_once(content, nlu):
+    dialogue = Dialogue(content, nlu, SessionStore(":memory:"), clock=lambda: OPEN)
+    dialogue.start("m", "demodam")
+    text = escalation.summary(dialogue.session("m"), content.get("demodam"), "melding",
+                              "melding_openbare_ruimte", {"locatie": "Kerkstraat 12"})
+    assert text == "Beller doet een melding over de openbare ruimte."
