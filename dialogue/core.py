@@ -16,7 +16,6 @@ from dialogue.errors import DialogueError
 from dialogue.expect import expect_for
 from dialogue.flows import PersonFlow, SlotFlow
 from dialogue.intents import TOPICS
-from dialogue.nlu.redact import redact
 from dialogue.nlu.text import normalize
 from dialogue.nlu.understand import Understander, Understanding
 from dialogue.slots import slot_value
@@ -89,7 +88,9 @@ class Dialogue:
         line = Line("caller", said, now.isoformat(timespec="seconds"),
                     confidence=turn.confidence)
         s.transcript.append(line)
-        log.info("session %s caller: %s", s.id, redact(said))
+        # what was said or keyed is personal data: its size only, never the text or digits
+        log.debug("session %s: caller turn, %d characters, %d keys", s.id,
+                  len(turn.text.strip()) if turn.text else 0, len(turn.dtmf or ""))
         if s.ended:
             bot = self._say(s, pack, pack.prompt("goodbye"), now, end=True)
         else:
@@ -131,7 +132,9 @@ class Dialogue:
         s.last_spoken, s.last_text = spoken, text or spoken
         s.ended = s.ended or end
         s.transcript.append(Line("loket", spoken, now.isoformat(timespec="seconds")))
-        log.info("session %s loket: %s", s.id, redact(spoken))
+        log.debug("session %s: loket answers, %d characters (intent %s, %.2f sure; next %s%s)",
+                  s.id, len(spoken), intent or "-", confidence or 0.0,
+                  pending.kind if pending else "open question", ", ends" if end else "")
         return BotTurn(spoken=spoken, text=text or spoken, intent=intent,
                        confidence=confidence, expect=expect_for(pending, pack),
                        actions=actions or [], end=end)

@@ -1,19 +1,25 @@
 """``loket``: one command line for the whole assistant.
 
 Bad input ends with one line on stderr and exit code 2; set ``LOKET_DEBUG=1``
-to see a traceback for unexpected errors.
+to see a traceback (frames only, no messages) for unexpected errors.
 """
 
-import logging
-import os
 import sys
 
 import typer
 from rich.console import Console
 
 from dialogue.errors import DialogueError
-from dialogue.nlu.redact import RedactingFilter
-from loket import agents_cmd, dialogue_cmds, gateway_cmds, telephony_cmds, upl_cmd, voice_cmds
+from dialogue.nlu.redact import failure, stack
+from loket import (
+    agents_cmd,
+    dialogue_cmds,
+    gateway_cmds,
+    logs,
+    telephony_cmds,
+    upl_cmd,
+    voice_cmds,
+)
 from telephony.errors import TelephonyError
 from voice.errors import VoiceError
 
@@ -49,12 +55,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def main() -> None:
     """Console entry point with the project's error contract."""
-    logging.basicConfig(
-        level=logging.DEBUG if os.environ.get("LOKET_DEBUG") else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    for handler in logging.getLogger().handlers:  # transcripts hold personal data
-        handler.addFilter(RedactingFilter())
+    logs.setup()
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
@@ -79,9 +80,9 @@ def main() -> None:
             sys.exit(2)
         if isinstance(exc, click.exceptions.Abort | typer.Abort):
             sys.exit(130)
-        if os.environ.get("LOKET_DEBUG"):
-            raise
-        err.print(
-            f"error: {type(exc).__name__}: {exc} (set LOKET_DEBUG=1 for details)", markup=False
-        )
+        # The message may quote personal data: show where it happened, not what it said.
+        if logs.debug_enabled():
+            err.print(stack(exc), markup=False)
+        else:
+            err.print(f"error: {failure(exc)} (set LOKET_DEBUG=1 for details)", markup=False)
         sys.exit(1)

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import logging
 import secrets
 import sys
 import time
@@ -18,6 +17,7 @@ import httpx
 import typer
 
 from dialogue.errors import DialogueError
+from loket import logs
 from loket.console import err, fail
 from telephony.errors import TelephonyError
 from voice.errors import VoiceError
@@ -41,7 +41,7 @@ def serve(
     from telephony.services import Services, with_local_token
     from telephony.settings import Settings
 
-    logging.getLogger("telephony").setLevel(logging.INFO)
+    logs.verbose("telephony")  # one line as each call starts and ends
     try:
         settings = with_local_token(Settings.from_env())
         settings = dataclasses.replace(settings, host=host or settings.host,

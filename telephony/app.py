@@ -33,7 +33,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from dialogue.content.loader import Content
-from dialogue.nlu.redact import redact
+from dialogue.nlu.redact import failure, redact
 from telephony.errors import TelephonyError
 from telephony.settings import Settings
 from telephony.twilio.stream import (
@@ -80,16 +80,6 @@ CLOSE = {"Connection": "close"}  # stop reading the rest of a refused upload
 def _field(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
-
-
-def _where(exc: BaseException) -> str:
-    """file:line where `exc` was raised: a traceback without values that could leak."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None:
-        return "?"
-    return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
 
 
 async def capped_body(request: Request, limit: int) -> bytes:
@@ -243,8 +233,7 @@ def create_app(settings: Settings, content: Content, on_call: CallHandler | None
                 log.warning("media stream %s: over the call time limit, closing", socket.label)
             else:
                 code = CLOSE_INTERNAL
-                log.error("call handler failed on %s at %s: %s", socket.label, _where(exc),
-                          redact(f"{type(exc).__name__}: {exc}"))
+                log.error("call handler failed on %s: %s", socket.label, failure(exc))
         if socket.error is not None:
             code = CLOSE_POLICY
             log.warning("media stream %s closed: %s", socket.label, redact(str(socket.error)))

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import numpy as np
 
 from dialogue.core import Dialogue
-from dialogue.nlu.redact import redact
 from dialogue.turns import BotTurn, DtmfSpec, Expect, Handover, UserTurn
 from telephony.bargein import BargeIn, loud_db
 from telephony.calltypes import (
@@ -184,7 +183,7 @@ class CallLoop:
         """One key pressed by the caller."""
         if (self._stopped or not self._started or not isinstance(digit, str)
                 or len(digit) != 1 or digit not in "0123456789*#"):
-            log.debug("call %s: key %r ignored", self.session_id, digit)
+            log.debug("call %s: a key ignored", self.session_id)  # never which key
             return
         self._cancel("silence")
         if self._playing and self._interruptible:
@@ -292,7 +291,7 @@ class CallLoop:
     def _take(self, results: list[RecognitionResult]) -> None:
         for r in results:
             if not r.is_final:
-                log.debug("call %s: partial %r", self.session_id, redact(r.text))
+                log.debug("call %s: partial, %d characters", self.session_id, len(r.text))
                 if self.cfg.early_end and _sentence_end(r.text):
                     self._spawn("early", self._early(r))
                 continue
@@ -303,7 +302,8 @@ class CallLoop:
                 log.warning("call %s: recognition failed, asking again", self.session_id)
                 self._inbox.put_nowait(_Misheard(t_end))
                 continue
-            log.debug("call %s: final %r", self.session_id, redact(r.text))
+            log.debug("call %s: final, %d characters, %.2f sure", self.session_id,
+                      len(r.text), r.confidence or 0.0)
             self._inbox.put_nowait(_Speech(r, t_end, now - t_end))
 
     async def _poll(self) -> None:

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from dialogue.errors import DialogueError
-from dialogue.nlu.redact import redact
+from dialogue.nlu.redact import failure, redact
 from dialogue.turns import Handover
 from telephony.app import AFTER_DIAL_PATH, WHISPER_PATH
 from telephony.call import CallLoop
@@ -216,7 +216,7 @@ class Gateway:
         try:
             return await asyncio.to_thread(getattr(store, method), *args)
         except Exception as exc:
-            log.error("store %s failed: %s", method, redact(f"{type(exc).__name__}: {exc}"))
+            log.error("store %s failed: %s", method, failure(exc))  # SQL errors quote values
             return None
 
     async def _finish(self, call_id: str, loop: CallLoop, out: TwilioOutput,

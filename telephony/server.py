@@ -14,7 +14,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request
 
-from dialogue.nlu.redact import redact
+from dialogue.nlu.redact import failure
 from telephony.app import create_app
 from telephony.desk import install_desk
 from telephony.gateway import Gateway
@@ -38,7 +38,7 @@ async def _purge_forever(services: Services) -> None:
                 log.info("retention: blanked %d calls and handovers older than %d days",
                          count, days)
         except Exception as exc:
-            log.error("retention purge failed: %s", redact(f"{type(exc).__name__}: {exc}"))
+            log.error("retention purge failed: %s", failure(exc))
         await asyncio.sleep(PURGE_EVERY_S)
 
 

@@ -4,6 +4,11 @@
 spoken as words), IBANs, phone numbers and e-mail addresses with the markers '[bsn]',
 '[iban]', '[telefoon]' and '[e-mail]'. `RedactingFilter` does the same for log records.
 Cheap checks come first, so lines without digits or '@' cost next to nothing.
+
+Names cannot be found this way, so exceptions are logged by type and place only:
+`failure(exc)` for a log line, and `RedactingFilter` replaces every traceback with
+`stack(exc)`, which keeps the frames and drops the messages (they may quote what a
+caller said).
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import traceback
 from collections.abc import Mapping
+from pathlib import Path
 
 from dialogue.nlu import codes
 from dialogue.nlu.symbols import symbols
@@ -97,10 +104,51 @@ def redact(text: str) -> str:
     return text
 
 
+def _where(exc: BaseException) -> str:
+    """file:line (function) where `exc` was raised, the file relative to its package."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "?"
+    last = frames[-1]
+    parts = Path(last.filename).parts
+    short = "/".join(parts[-2:]) if len(parts) >= 2 else last.filename
+    return f"{short}:{last.lineno} ({last.name})"
+
+
+def failure(exc: BaseException) -> str:
+    """An exception for a log line: its type and where it was raised, never its message.
+
+    Messages can quote input (a name, a transcript) that `redact` cannot recognise."""
+    return f"{type(exc).__name__} at {_where(exc)}"
+
+
+def stack(exc: BaseException) -> str:
+    """A traceback without messages or source lines: the frames (file, line, function) of
+    `exc` and its causes, and their types."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__
+                                         else current.__context__)
+    parts: list[str] = []
+    for item in reversed(chain):
+        if parts:
+            parts.append("\nwhich led to:\n")
+        parts.append("Traceback (most recent call last, messages withheld):\n")
+        parts.extend(f'  File "{f.filename}", line {f.lineno}, in {f.name}\n'
+                     for f in traceback.extract_tb(item.__traceback__))
+        parts.append(f"{type(item).__module__}.{type(item).__qualname__}")
+    return "".join(parts)
+
+
 class RedactingFilter(logging.Filter):
-    """Redacts log records: the message and its arguments. Attach it to handlers."""
+    """Redacts log records: the message and its arguments; a traceback keeps its frames
+    but loses its messages. Attach it to handlers."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = stack(record.exc_info[1])
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
         args = record.args

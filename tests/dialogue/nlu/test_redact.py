@@ -1,11 +1,12 @@
 """Removing BSNs, IBANs, phone numbers and e-mail addresses from log text."""
 
+import io
 import logging
 import time
 
 import pytest
 
-from dialogue.nlu.redact import RedactingFilter, iban_ok, redact
+from dialogue.nlu.redact import RedactingFilter, failure, iban_ok, redact
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -111,3 +112,39 @@ def test_fast_enough_for_every_log_line():
         redact(line)
     per_line = (time.perf_counter() - t0) / len(lines)
     assert per_line < 0.002  # generous: ~0.05 ms on a laptop
+
+
+def _raise_with_name() -> None:
+    try:
+        int("Jan de Vries")
+    except ValueError as exc:
+        raise RuntimeError("no callback for Jan de Vries, 06 12345678") from exc
+
+
+def test_failure_names_type_and_place_never_the_message():
+    try:
+        _raise_with_name()
+    except RuntimeError as exc:
+        line = failure(exc)
+    assert line.startswith("RuntimeError at nlu/test_redact.py:")
+    assert "_raise_with_name" in line and "Vries" not in line and "1234" not in line
+
+
+def test_logged_traceback_keeps_frames_and_drops_messages():
+    log = logging.getLogger("loket.test.redact.exc")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    log.addHandler(handler)
+    try:
+        try:
+            _raise_with_name()
+        except RuntimeError:
+            log.exception("callback failed")
+    finally:
+        log.removeHandler(handler)
+    text = stream.getvalue()
+    assert "_raise_with_name" in text and "builtins.RuntimeError" in text
+    assert "builtins.ValueError" in text  # the cause's frames are kept too
+    assert "06 12345678" not in text and "12345678" not in text
+    assert "Vries" not in text
