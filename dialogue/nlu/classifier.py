@@ -9,6 +9,7 @@ gives calibrated confidences; the caller decides what is confident (`Understande
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -40,13 +41,19 @@ class IntentClassifier:
     @classmethod
     def train(cls, examples: dict[str, list[str]], keywords: dict[str, list[str]] | None = None,
               copies: int = 3, seed: int = 7, c: float = 8.0, keyword_weight: float = 1.0,
-              calibrate: bool = True) -> IntentClassifier:
-        """Fit on all examples; with `calibrate`, first learn a softmax temperature on a
-        held-out fifth so that confidences mean what they say."""
+              calibrate: bool = True,
+              progress: Callable[[str], None] | None = None) -> IntentClassifier:
+        """Fit on all examples; with `calibrate`, then learn a softmax temperature on a
+        held-out fifth so that confidences mean what they say. `progress` hears each step."""
+        say = progress or (lambda _step: None)
+        steps = 2 if calibrate else 1
         kws = {i: sorted({normalize(k) for k in ks if len(normalize(k)) >= 4})
                for i, ks in (keywords or {}).items()}
+        say(f"step 1/{steps}: fitting on {sum(map(len, examples.values()))} examples "
+            f"and their misheard variants")
         model = cls._fit(examples, kws, copies, seed, c, keyword_weight)
         if calibrate:
+            say(f"step 2/{steps}: calibrating confidences on a held-out fifth")
             rng = random.Random(seed)
             fit_part: dict[str, list[str]] = {}
             held: list[tuple[str, str]] = []

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import pickle
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from dialogue.referral.directory import Organisation
 from dialogue.referral.resolve import Referrer
 
 log = logging.getLogger(__name__)
+# Progress a person waits for; `loket` shows this logger's INFO lines as plain text.
+notice = logging.getLogger("loket.notice")
 
 CONFIDENT = 0.30  # below this the top intent is not trusted: onbekend (chosen by 4-fold CV)
 SAFETY_MATCH = 93  # fuzzy partial ratio for a safety phrase
@@ -84,6 +87,22 @@ def _cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "loket" / "nlu"
 
 
+def _announce(content: Content, examples: dict[str, list[str]]) -> None:
+    """Say that training starts (it takes about a minute) and what it learns from."""
+    packs = list(content.municipalities.values())
+    names = ", ".join(p.municipality.name for p in packs) or "no municipality"
+    notice.info("Training the intent model for %s (first start, about a minute)…", names)
+    national = sum(len(content.topics[t].examples) for t in TOPICS)
+    notice.info("  national library: %d examples", national)
+    for pack in packs:
+        own = sum(len(set(pack.topics[t].examples) - set(content.topics[t].examples))
+                  for t in TOPICS)
+        notice.info("  %s: %d examples of its own", pack.municipality.name, own)
+    notice.info("  conversation: %d examples; %d in all",
+                sum(len(v) for v in content.conversation.examples.values()),
+                sum(len(v) for v in examples.values()))
+
+
 def train_classifier(content: Content, use_cache: bool = True) -> IntentClassifier:
     """Train from the content, reusing a cached model trained on the same data."""
     examples, keywords = training_data(content)
@@ -99,7 +118,12 @@ def train_classifier(content: Content, use_cache: bool = True) -> IntentClassifi
                 return model
         except Exception as exc:  # a stale or broken cache is rebuilt, never fatal
             log.warning("ignoring NLU cache %s: %s", path, exc)
-    model = IntentClassifier.train(examples, keywords)
+    _announce(content, examples)
+    started = time.monotonic()
+    model = IntentClassifier.train(examples, keywords,
+                                   progress=lambda step: notice.info("  %s", step))
+    notice.info("Intent model ready after %.0f s%s.", time.monotonic() - started,
+                "; the next start reuses it" if use_cache else "")
     if use_cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
