@@ -1,4 +1,4 @@
-"""The live server: the gateway app with calls, store, metrics, agent desk and retention.
+"""The live server: the gateway app with calls, store, metrics, agent desk, home page (GET /)
 
 `build_app(services)` gives the ASGI app; `serve(services)` runs it on uvicorn.
 """
@@ -18,6 +18,7 @@ from dialogue.nlu.redact import failure
 from telephony.app import create_app
 from telephony.desk import install_desk
 from telephony.gateway import Gateway
+from telephony.home import install_home
 from telephony.metrics import install_metrics
 from telephony.services import Services
 from telephony.twilio.protocol import MAX_MESSAGE_BYTES
@@ -72,9 +73,12 @@ def build_app(services: Services) -> FastAPI:
     install_calls_api(app, services)
     if services.metrics is not None:
         install_metrics(app, services.metrics)
-    if store is not None and services.hub is not None:
+    desk = store is not None and services.hub is not None
+    if desk:
         secure = (services.settings.public_url or "").startswith("https://")
         install_desk(app, store, services.hub, secure_cookies=secure)
+    names = [p.municipality.name for p in services.content.municipalities.values()]
+    install_home(app, names, desk)
     return app
 
 
