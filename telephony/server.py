@@ -1,4 +1,5 @@
-"""The live server: the gateway app with calls, store, metrics, agent desk, home page (GET /)
+"""The live server: the gateway app with calls, store, metrics, agent desk, a home page (GET /)
+and retention.
 
 `build_app(services)` gives the ASGI app; `serve(services)` runs it on uvicorn.
 """
