@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint fixtures install clean
+.PHONY: run demo test lint fixtures install clean
 
 install: $(STAMP)
 
@@ -20,6 +20,11 @@ $(STAMP): pyproject.toml scripts/install-system.sh
 # municipalities, Whisper base). It prints how to place a simulated call.
 run: $(STAMP)
 	$(BIN)/loket serve
+
+# A scripted conversation with the demo municipality Demodam, in the terminal (text only,
+# during office hours): what scripts/demo-chat.txt says, and Loket's answers.
+demo: $(STAMP)
+	$(BIN)/loket chat --script scripts/demo-chat.txt --municipality demodam --at 2026-12-08T10:00
 
 test: $(STAMP)
 	$(BIN)/ruff check .
