@@ -71,6 +71,7 @@ def _banner(services: Services) -> None:
         print(f"  {m.name} ({pack.slug}): {', '.join(m.phone_numbers)}")
     print(f"Twilio voice webhook:  POST {public}/twilio/voice")
     print(f"Twilio status webhook: POST {public}/twilio/status")
+    print(f"Start page:            {base}/")
     print(f"Agent desk:            {base}/desk   (accounts: loket agents add)")
     print(f"Metrics:               {base}/metrics")
     if not s.twilio_account_sid:
