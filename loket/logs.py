@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 
 from dialogue.nlu.redact import RedactingFilter
 
@@ -59,6 +60,15 @@ def setup(debug: bool | None = None) -> None:
     for name, level in LIBRARY_LEVELS.items():
         logging.getLogger(name).setLevel(level if debug else logging.WARNING)
     logging.getLogger(NOTICE).setLevel(logging.INFO)
+    threading.excepthook = _thread_failed  # the default prints the message: log it instead
+
+
+def _thread_failed(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit or args.exc_value is None:
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    logging.getLogger("loket").error("thread %s failed", name, exc_info=(
+        args.exc_type, args.exc_value, args.exc_traceback))
 
 
 def verbose(*names: str) -> None:

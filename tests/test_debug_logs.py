@@ -82,3 +82,14 @@ def test_debug_phone_call_logs_structure_only(tmp_path: Path):
     words = {w for text in heard for w in re.findall(r"[^\W\d_]{6,}", text.lower())}
     words -= set(INTENTS)  # intent ids such as 'belastingen' are logged on purpose
     assert words and not {w for w in words if w in p.stderr.lower()}
+
+
+def test_a_failing_thread_is_logged_without_its_message():
+    code = ("import threading\nfrom loket import logs\nlogs.setup()\n"
+            "def work():\n    raise ValueError('geen terugbelnummer voor Jan de Vries')\n"
+            "t = threading.Thread(target=work, name='werk')\nt.start()\nt.join()\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=ROOT, timeout=60, env={**os.environ, "LOKET_DEBUG": "1"})
+    assert p.returncode == 0, p.stderr
+    assert "thread werk failed" in p.stderr and "ValueError" in p.stderr
+    assert NAME not in p.stderr and "terugbelnummer" not in p.stderr
