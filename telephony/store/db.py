@@ -54,6 +54,7 @@ MIN_PASSWORD = 8
 # Twilio CallStatus values after which a call is over
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 _WRITE = "loket_write"  # execution option: this transaction will write
+LIVE_S = 3600  # a call that never ended is finished after this long (calls last <= 600 s)
 
 
 def data_dir() -> Path:
@@ -93,6 +94,7 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA secure_delete = ON")  # blanked text is overwritten
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -216,8 +218,9 @@ class Store:
             return call
 
     def end_call(self, call_id: str, reason: str, contained: bool, *,
-                 ended_at: dt.datetime | None = None) -> Call:
-        """Mark a call ended; the first end counts, later ones change nothing."""
+                 outcome: str | None = None, ended_at: dt.datetime | None = None) -> Call:
+        """Mark a call ended with its `outcome` (see telephony.outcome); the first end
+        counts, later ones change nothing."""
         with self._session(write=True) as s:
             call = s.get(Call, call_id)
             if call is None:
@@ -226,6 +229,7 @@ class Store:
                 call.ended_at = ended_at or utcnow()
                 call.end_reason = reason
                 call.contained = contained
+                call.outcome = outcome
                 if call.status not in FINAL_STATUSES:
                     call.status = "completed"
             return call
@@ -351,20 +355,26 @@ class Store:
 
     # -- retention -----------------------------------------------------------------------
 
-    def purge(self, older_than_days: int) -> int:
-        """Blank the personal data of calls started more than `older_than_days` ago.
+    def purge(self, older_than_days: int, *, live_s: float = LIVE_S) -> tuple[int, int]:
+        """Blank the personal data of finished calls started more than `older_than_days`
+        ago (0: every finished call). A call that never ended (the process stopped) counts
+        as finished once it started more than `live_s` seconds ago.
 
         Those calls keep their rows, times, outcome and number of turns; their caller number,
         turn texts, event fields and handover summaries, data and transcripts are blanked.
         Handled handovers created before the cut-off are blanked too (with or without a
         call); open ones without a call are kept until an agent handles them. Returns how
-        many calls and handovers were blanked now; running it again returns 0.
+        many calls and handovers were blanked now; running it again returns (0, 0). Call
+        `compact()` afterwards so the blanked text cannot be read back from the file.
         """
         if older_than_days < 0:
             raise ValueError("older_than_days must not be negative")
         now = utcnow()
         cutoff = now - dt.timedelta(days=older_than_days)
-        old = select(Call.id).where(Call.started_at < cutoff, Call.purged_at.is_(None))
+        finished = or_(Call.ended_at.is_not(None),
+                       Call.started_at < now - dt.timedelta(seconds=live_s))
+        old = select(Call.id).where(Call.started_at < cutoff, finished,
+                                    Call.purged_at.is_(None))
         plain = {"synchronize_session": False}
         with self._session(write=True) as s:
             s.execute(update(Turn).where(Turn.call_id.in_(old)).values(text="")
@@ -384,7 +394,27 @@ class Store:
                               .execution_options(**plain)).rowcount
         log.info("purged %d calls and %d handovers older than %d days",
                  calls, handovers, older_than_days)
-        return calls + handovers
+        return calls, handovers
+
+    def compact(self) -> bool:
+        """SQLite: rewrite the file (VACUUM) and empty the write-ahead log, so blanked and
+        deleted text is gone from both. False when another connection kept the log busy
+        (try again later). Other databases reclaim space themselves: True."""
+        if self.url.get_backend_name() != "sqlite":
+            return True
+        try:
+            with self.engine.connect() as conn:
+                raw = conn.connection.dbapi_connection
+                assert raw is not None
+                raw.execute("VACUUM")
+                busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreError(f"cannot compact database {self._shown}: "
+                             f"{_first_line(exc)}") from None
+        except Exception as exc:  # sqlite3 errors outside SQLAlchemy's wrapping
+            raise StoreError(f"cannot compact database {self._shown}: "
+                             f"{redact(str(exc))}") from None
+        return not (busy and busy[0])
 
     # -- agents --------------------------------------------------------------------------
 

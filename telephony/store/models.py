@@ -90,7 +90,8 @@ class Call(Base):
     ended_at: Mapped[dt.datetime | None]
     status: Mapped[str] = mapped_column(String(32), default="in-progress")  # Twilio CallStatus
     end_reason: Mapped[str | None] = mapped_column(String(64))
-    contained: Mapped[bool] = mapped_column(Boolean, default=False)  # handled without a person
+    contained: Mapped[bool] = mapped_column(Boolean, default=False)  # outcome == "contained"
+    outcome: Mapped[str | None] = mapped_column(String(16))  # telephony.outcome.OUTCOMES
     purged_at: Mapped[dt.datetime | None]  # when personal data was blanked
 
 
