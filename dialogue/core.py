@@ -127,9 +127,10 @@ class Dialogue:
     def _say(self, s: Session, pack: MunicipalContent, spoken: str, now: dt.datetime,
              text: str | None = None, pending: Pending | None = None,
              actions: list[Action] | None = None, end: bool = False,
-             intent: str | None = None, confidence: float | None = None) -> BotTurn:
+             intent: str | None = None, confidence: float | None = None,
+             answered: bool = False, private: bool = False) -> BotTurn:
         s.pending = pending
-        s.last_spoken, s.last_text = spoken, text or spoken
+        s.last_spoken, s.last_text, s.last_private = spoken, text or spoken, private
         s.ended = s.ended or end
         s.transcript.append(Line("loket", spoken, now.isoformat(timespec="seconds")))
         log.debug("session %s: loket answers, %d characters (intent %s, %.2f sure; next %s%s)",
@@ -137,7 +138,7 @@ class Dialogue:
                   pending.kind if pending else "open question", ", ends" if end else "")
         return BotTurn(spoken=spoken, text=text or spoken, intent=intent,
                        confidence=confidence, expect=expect_for(pending, pack),
-                       actions=actions or [], end=end)
+                       actions=actions or [], end=end, answered=answered, private=private)
 
     def _cut_off(self, s: Session, heard: str) -> None:
         """The caller interrupted: keep only what they heard; unheard questions lapse."""
@@ -325,7 +326,7 @@ class _Turn(SlotFlow, PersonFlow):
             lead = (pack.fill(topic.answer.spoken) if topic_id in pack.own_answers
                     else pack.prompt("disabled"))
             return self.say(f"{lead} {pack.prompt('greeting_again')}",
-                            pending=Pending("anything_else"), intent=topic_id)
+                            pending=Pending("anything_else"), intent=topic_id, answered=True)
         spoken = pack.fill(topic.answer.spoken)
         text = pack.fill(topic.answer.text)
         if topic.slots:
@@ -338,18 +339,16 @@ class _Turn(SlotFlow, PersonFlow):
         if topic.followup is not None:
             return self.say(f"{spoken} {pack.fill(topic.followup.question)}", text=text,
                             pending=Pending("followup", topic_id, value=topic.followup.on_yes),
-                            intent=topic_id)
+                            intent=topic_id, answered=True)
         return self.say(f"{spoken} {pack.prompt('greeting_again')}", text=text,
-                        pending=Pending("anything_else"), intent=topic_id)
+                        pending=Pending("anything_else"), intent=topic_id, answered=True)
 
     def fact(self, topic: Topic, aspect: str) -> BotTurn:
         value = getattr(topic.facts, aspect, None)
-        if not isinstance(value, str) or not value:
-            spoken = self.pack.prompt("no_fact")
-        else:
-            spoken = self.pack.fill(value)
+        known = isinstance(value, str) and bool(value)
+        spoken = self.pack.fill(value) if known else self.pack.prompt("no_fact")
         return self.say(f"{spoken} {self.pack.prompt('greeting_again')}",
-                        pending=Pending("anything_else"), intent=topic.id)
+                        pending=Pending("anything_else"), intent=topic.id, answered=known)
 
     def on_medewerker(self) -> BotTurn:
         u = self.u
@@ -368,7 +367,7 @@ class _Turn(SlotFlow, PersonFlow):
         else:
             spoken = self.pack.prompt("referral_unknown")
         return self.say(f"{spoken} {self.pack.prompt('greeting_again')}",
-                        pending=Pending("anything_else"))
+                        pending=Pending("anything_else"), answered=True)
 
     def on_groet(self) -> BotTurn:
         return self.say(self.pack.prompt("ask"))
@@ -383,7 +382,8 @@ class _Turn(SlotFlow, PersonFlow):
         s = self.s
         if not s.last_spoken or len(s.transcript) < 3:
             return self.say(self.pack.prompt("nothing_to_repeat"), pending=s.pending)
-        return self.say(s.last_spoken, text=s.last_text, pending=s.pending)
+        return self.say(s.last_spoken, text=s.last_text, pending=s.pending,
+                        private=s.last_private)
 
     def on_bevestigen(self) -> BotTurn:
         return self.say(self.pack.prompt("ask"))

@@ -22,6 +22,10 @@ REASONS = {
     "melding": "doet een melding",
     "callback": "vraagt om teruggebeld te worden",
 }
+INCOMPLETE = "onvolledig: de beller gaf niet alle gegevens"
+SLOT_LABELS = {"postcode": "postcode", "huisnummer": "huisnummer", "locatie": "locatie",
+               "omschrijving": "omschrijving", "naam": "naam", "telefoon": "telefoon",
+               "vraag": "vraag"}
 _ARTICLES = ("uw ", "de ", "het ", "een ")
 _NOT_A_QUESTION = {"medewerker", "bevestigen", "ontkennen", "groet", "bedankt", "afscheid"}
 
@@ -94,3 +98,19 @@ def handover(session: Session, pack: MunicipalContent, reason: str, now: dt.date
     )
     session.handovers.append(record)
     return record
+
+
+def incomplete_callback(session: Session, pack: MunicipalContent,
+                        now: dt.datetime) -> Handover | None:
+    """The callback request the caller had accepted but not finished (they hung up, or the
+    process stopped, while giving the details): what was given so far, marked incomplete
+    in the summary. None when no callback request was being taken."""
+    pending = session.pending
+    if session.ended or pending is None or pending.kind != "callback":
+        return None
+    data = {k: v for k, v in session.callback.items() if k != "reden"}
+    if "vraag" not in data and session.topic in pack.topics:
+        data["vraag"] = pack.topics[session.topic].title
+    detail = REASONS.get(pending.reason or "")
+    detail = f"{INCOMPLETE}; {detail}" if detail else INCOMPLETE
+    return handover(session, pack, "callback", now, data, detail=detail, callback=True)

@@ -77,7 +77,8 @@ class SlotFlow(_Parts):
         self.s.misses = 0
         if slot.confirm:
             return self.say(self.pack.prompt("confirm_slot", value=spoken_value(slot, value)),
-                            pending=Pending("confirm", topic.id, slot.name, value=value))
+                            pending=Pending("confirm", topic.id, slot.name, value=value),
+                            private=True)
         self.s.slots[slot.name] = value
         return self.next_slot(topic)
 
@@ -108,16 +109,18 @@ class SlotFlow(_Parts):
         spoken = self.pack.fill(topic.done.spoken, **extra)
         text = self.pack.fill(topic.done.text, **extra)
         data = {k: v for k, v in values.items()}
+        private = any(v and v in spoken for v in values.values())
         self.s.slots = {}
         if topic.id == "melding_openbare_ruimte":
             record = escalation.handover(self.s, self.pack, "melding", self.now, data)
             return self.say(f"{spoken} {self.pack.prompt('greeting_again')}", text=text,
                             pending=Pending("anything_else"),
-                            actions=[Action("record", record)])
+                            actions=[Action("record", record)], answered=True,
+                            private=private)
         if not topic.automatable:
             return self.escalate("not_automatable", lead=spoken, data=data)
         return self.say(f"{spoken} {self.pack.prompt('greeting_again')}", text=text,
-                        pending=Pending("anything_else"))
+                        pending=Pending("anything_else"), answered=True, private=private)
 
 
 class PersonFlow(_Parts):
@@ -129,7 +132,7 @@ class PersonFlow(_Parts):
         self.line.intent = f"safety:{u.safety.id}"
         return self.say(f"{self.pack.fill(u.safety.spoken)} {self.pack.prompt('offer_person')}",
                         text=self.pack.fill(u.safety.text),
-                        pending=Pending("offer_person", reason="sensitive"))
+                        pending=Pending("offer_person", reason="sensitive"), answered=True)
 
     def escalate(self, reason: str, lead: str = "", text: str | None = None,
                  data: dict[str, str] | None = None) -> BotTurn:

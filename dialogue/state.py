@@ -38,6 +38,7 @@ class Session:
     misses: int = 0
     last_spoken: str | None = None
     last_text: str | None = None
+    last_private: bool = False  # last_spoken holds what the caller gave
     transcript: list[Line] = field(default_factory=list)
     handovers: list[Handover] = field(default_factory=list)
     ended: bool = False
@@ -72,6 +73,8 @@ class SessionStore:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+            # deleted rows are overwritten, not just unlinked: transcripts are personal
+            self._db.execute("PRAGMA secure_delete=ON")
             if target != ":memory:":
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(
@@ -100,6 +103,21 @@ class SessionStore:
     def delete(self, session_id: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    def idle(self, seconds: float = 0) -> list[str]:
+        """Ids of the sessions not changed for at least `seconds`, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM sessions WHERE updated <= datetime('now', ?) ORDER BY updated",
+                (f"-{max(0, int(seconds))} seconds",)).fetchall()
+        return [row[0] for row in rows]
+
+    def compact(self) -> None:
+        """Rewrite the file and empty the write-ahead log, so that nothing deleted can be
+        read back from either."""
+        with self._lock:
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         self._db.close()

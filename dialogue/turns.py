@@ -84,6 +84,8 @@ class BotTurn:
     expect: Expect = field(default_factory=Expect)
     actions: list[Action] = field(default_factory=list)
     end: bool = False
+    answered: bool = False  # this turn answers the caller's question (for call outcomes)
+    private: bool = False  # spoken text holds what the caller gave: never cache its audio
 
     def action(self, kind: str) -> Action | None:
         return next((a for a in self.actions if a.type == kind), None)

@@ -66,11 +66,14 @@ def test_waste_calendar_flow_by_voice(content, nlu, slugs):
     spoken_code = " ".join(postcode[:4]) + " a b"
     bot = call.say(f"mijn postcode is {spoken_code}")
     assert bot.expect.slot == "huisnummer", bot.spoken
+    assert not bot.answered  # a question back is no answer yet
     bot = call.say("nummer twaalf")
     assert "12" in bot.spoken  # read back for confirmation
+    assert bot.private  # what the caller gave: its audio must not be cached
     bot = call.say("ja dat klopt")
     days = content.get(slugs[0]).municipality.waste_schedule[0].ophaaldagen
     assert days.split()[0] in bot.spoken, bot.spoken
+    assert bot.answered and not bot.private  # the days are the same for the whole area
 
 
 def test_waste_calendar_postcode_by_keypad(content, nlu, slugs):
@@ -237,3 +240,31 @@ def test_help_and_doubtful_hearing(content, nlu, slugs):
     bot = call.dialogue.respond(call.sid, UserTurn(text=vague, confidence=0.1))
     assert call.session.misses == 1 and not bot.actions
     assert call.say("help").spoken == content.get(slugs[0]).prompt("help")
+
+
+def test_answers_are_marked_for_call_outcomes(content, nlu, slugs):
+    """Only a turn that answers the caller's question counts as answered (a caller who got
+    nothing but "sorry" or a callback offer was not helped)."""
+    call = Call(content, nlu, slugs[0], at=CLOSED)
+    assert not call.say("blub blub").answered
+    assert call.say("hoeveel kost een paspoort").answered
+    offer = call.say("ik wil een medewerker spreken")
+    assert not offer.answered and call.session.pending.kind == "offer_callback"
+    assert not call.say("ja graag").answered
+    assert call.session.pending.kind == "callback"
+
+
+def test_a_half_given_callback_request_is_kept_as_incomplete(content, nlu, slugs):
+    from dialogue.escalation import incomplete_callback
+
+    call = Call(content, nlu, slugs[0], at=CLOSED)
+    call.say("ik wil een medewerker spreken")
+    call.say("ja graag")
+    call.say("Jan de Vries")
+    assert call.session.pending.slot == "telefoon"
+    record = incomplete_callback(call.session, content.get(slugs[0]), CLOSED)
+    assert record is not None and record.callback and record.reason == "callback"
+    assert record.data == {"naam": "Jan de Vries"} and "onvolledig" in record.summary
+    done = Call(content, nlu, slugs[0], at=CLOSED)
+    done.say("hoeveel kost een paspoort")
+    assert incomplete_callback(done.session, content.get(slugs[0]), CLOSED) is None

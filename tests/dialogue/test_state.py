@@ -33,3 +33,22 @@ def test_update_and_delete():
     assert got is not None and got.misses == 2
     store.delete("x")
     assert store.get("x") is None
+
+
+def test_deleted_sessions_leave_no_text_in_the_files(tmp_path):
+    """secure_delete plus compact(): a deleted session cannot be read back from the database
+    file or its write-ahead log."""
+    path = tmp_path / "sessions.sqlite3"
+    store = SessionStore(path)
+    for n in range(20):
+        store.put(Session(id=f"s{n}", municipality="demodam", caller=f"+3161234{n:04d}"))
+    store.put(Session(id="x", municipality="demodam", caller="+31698765432",
+                      callback={"naam": "Jan de Vries"}))
+    assert store.idle(0)[0] == "s0" and store.idle(3600) == []
+    store.delete("x")
+    store.compact()
+    for file in tmp_path.iterdir():
+        raw = file.read_bytes()
+        assert b"+31698765432" not in raw and b"Jan de Vries" not in raw, file.name
+    assert store.get("s3").caller == "+31612340003"  # the rest is intact
+    store.close()
