@@ -36,12 +36,15 @@ class Speaker:
         self.cache = (cache or AudioCache()) if use_cache else None
 
     def sentences(
-        self, text: str, rate: int = SAMPLE_RATE, settings: VoiceSettings | None = None
+        self, text: str, rate: int = SAMPLE_RATE, settings: VoiceSettings | None = None,
+        cache: bool = True,
     ) -> Iterator[np.ndarray]:
-        """Yield int16 PCM per sentence, so the first can play while the rest is made."""
+        """Yield int16 PCM per sentence, so the first can play while the rest is made.
+        ``cache=False`` for personal text (a caller's name or number read back): it is
+        neither looked up in nor written to the disk cache."""
         s = settings or self.settings
         for sentence in split_sentences(normalize(text)):
-            yield self._sentence(sentence, rate, s)
+            yield self._sentence(sentence, rate, s, cache)
 
     def say(
         self, text: str, rate: int = SAMPLE_RATE, settings: VoiceSettings | None = None
@@ -57,9 +60,10 @@ class Speaker:
         """The whole text as 8 kHz μ-law bytes, ready for a phone line."""
         return mulaw_encode(self.say(text, 8000, settings))
 
-    def _sentence(self, sentence: str, rate: int, s: VoiceSettings) -> np.ndarray:
+    def _sentence(self, sentence: str, rate: int, s: VoiceSettings,
+                  cache: bool = True) -> np.ndarray:
         key = None
-        if self.cache is not None:
+        if self.cache is not None and cache:
             key = self.cache.key(self.synthesizer.name, s.key(), str(rate), sentence)
             hit = self.cache.get(key)
             if hit is not None:

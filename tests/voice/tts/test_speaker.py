@@ -105,3 +105,14 @@ def test_rerecognised_speech_contains_key_words(whisper, speaker):
     )
     got = whisper.transcribe(pcm).text
     assert heard("afspraak", got) or heard("paspoort", got), got
+
+
+def test_personal_sentences_stay_out_of_the_cache(tmp_path):
+    cache = AudioCache(tmp_path)
+    speaker = Speaker(cache=cache)
+    private = list(speaker.sentences("Ik heb verstaan: Jan de Vries. Klopt dat?", cache=False))
+    assert len(private) == 2 and all(len(p) for p in private)
+    assert not list(tmp_path.rglob("*.npy"))  # nothing written, nothing looked up
+    assert cache.hits == cache.misses == 0
+    list(speaker.sentences("Dank u wel."))
+    assert len(list(tmp_path.rglob("*.npy"))) == 1
