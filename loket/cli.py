@@ -16,6 +16,7 @@ from loket import (
     dialogue_cmds,
     gateway_cmds,
     logs,
+    purge_cmd,
     telephony_cmds,
     upl_cmd,
     voice_cmds,
@@ -49,6 +50,7 @@ app.command("replay")(telephony_cmds.replay)
 app.command("serve")(gateway_cmds.serve)
 app.command("call")(gateway_cmds.call)
 app.add_typer(agents_cmd.agents_app, name="agents")
+app.command("purge")(purge_cmd.purge)
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -275,8 +275,8 @@ def _print(report: dict[str, Any]) -> None:
         print(f"transferred to {transfer['to']}; the agent heard: {transfer['agent_heard']}")
     outcome = report["outcome"]
     if outcome:
-        print(f"call ended: {outcome['end_reason']} (handled without a person: "
-              f"{'yes' if outcome['contained'] else 'no'})")
+        print(f"call ended: {outcome['end_reason']} (outcome: "
+              f"{outcome.get('outcome') or 'unknown'})")
 
 
 BENCH_SKIP_TOPICS = {"medewerker", "bevestigen", "ontkennen", "stilte", "postcode", "klacht"}

@@ -183,7 +183,7 @@ def create_app(settings: Settings, content: Content, on_call: CallHandler | None
                 await result
         except Exception as exc:
             log.error("status sink failed for call %s: %s", redact(fields.get("CallSid", "?")),
-                      redact(f"{type(exc).__name__}: {exc}"))
+                      failure(exc))
             return Response(status_code=500)
         return Response(status_code=204)
 

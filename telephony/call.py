@@ -421,7 +421,7 @@ class CallLoop:
         t0 = time.perf_counter()
         bot = await self._run(self._dialogue.respond, self.session_id, user)
         record.dialogue_s = time.perf_counter() - t0
-        record.intent, record.said = bot.intent, bot.spoken
+        record.intent, record.said, record.answered = bot.intent, bot.spoken, bot.answered
         record.actions = [a.type for a in bot.actions]
         self.turns.append(record)
         await self._answer(bot, record)
@@ -445,7 +445,8 @@ class CallLoop:
             if action.type in ("callback", "record") and action.handover is not None:
                 self.handovers.append(action.handover)
                 await self._keep(action.handover, action.type)
-        heard_all = await self._say(bot.spoken, record, interruptible=not bot.end)
+        heard_all = await self._say(bot.spoken, record, interruptible=not bot.end,
+                                    private=bot.private)
         transfer = bot.action("transfer")
         if transfer is not None:
             await self._finish("transfer", transfer.handover)
@@ -522,8 +523,10 @@ class CallLoop:
             self._inbox.put_nowait(_Event("silence"))
 
     # -- playback -----------------------------------------------------------------------
-    async def _say(self, text: str, record: TurnRecord | None, interruptible: bool) -> bool:
-        """Play ``text``; False when the caller cut it off."""
+    async def _say(self, text: str, record: TurnRecord | None, interruptible: bool,
+                   private: bool = False) -> bool:
+        """Play ``text``; False when the caller cut it off. ``private`` text (what the
+        caller gave, read back) stays out of the synthesis cache."""
         self._cancel("silence")
         sentences = split_sentences(text)
         if not sentences or self._stopped:
@@ -534,7 +537,7 @@ class CallLoop:
         self._heard, self._record, self._interruptible = [], record, interruptible
         self._played = asyncio.Event()
         self._barge.reset()
-        task = self._spawn("playback", self._play(sentences, record))
+        task = self._spawn("playback", self._play(sentences, record, private))
         await asyncio.wait({task})
         self._playing = False
         self._record = None
@@ -546,17 +549,19 @@ class CallLoop:
                 log.exception("call %s: storing a turn failed", self.session_id)
         return not task.cancelled()
 
-    async def _play(self, sentences: list[str], record: TurnRecord | None) -> None:
+    async def _play(self, sentences: list[str], record: TurnRecord | None,
+                    private: bool = False) -> None:
         loop = asyncio.get_running_loop()
         gap = ulaw_frames(ULAW_SILENCE * int(SENTENCE_GAP_S * PHONE_RATE))
-        upcoming = loop.run_in_executor(self._pool, self._synth, sentences[0])
+        upcoming = loop.run_in_executor(self._pool, self._synth, sentences[0], private)
         t0: float | None = None
         sent = 0
         try:
             for i in range(len(sentences)):
                 pcm = await upcoming
                 if i + 1 < len(sentences):  # synthesise the next while this one plays
-                    upcoming = loop.run_in_executor(self._pool, self._synth, sentences[i + 1])
+                    upcoming = loop.run_in_executor(self._pool, self._synth, sentences[i + 1],
+                                                    private)
                 self._barge.reference_db = max(self._barge.reference_db, loud_db(pcm))
                 for frame in ulaw_frames(mulaw_encode(pcm)) or gap[:1]:
                     if t0 is None:
@@ -592,8 +597,8 @@ class CallLoop:
                 await asyncio.sleep(delay)
         await self._out.send_audio(frame)
 
-    def _synth(self, sentence: str) -> np.ndarray:
-        parts = list(self._speaker.sentences(sentence, PHONE_RATE))
+    def _synth(self, sentence: str, private: bool = False) -> np.ndarray:
+        parts = list(self._speaker.sentences(sentence, PHONE_RATE, cache=not private))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
 
     # -- helpers ------------------------------------------------------------------------

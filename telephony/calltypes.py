@@ -65,6 +65,7 @@ class TurnRecord:
     intent: str | None = None
     said: str = ""  # what Loket answered
     actions: list[str] = field(default_factory=list)
+    answered: bool = False  # Loket answered the caller's question (see telephony.outcome)
     barged_in_after: str | None = None  # the caller cut Loket off, having heard this
     interrupted: bool = False  # this answer was cut off by the caller
     recognition_s: float | None = None  # end of speech → final text

@@ -29,6 +29,8 @@ from telephony.app import AFTER_DIAL_PATH, WHISPER_PATH
 from telephony.call import CallLoop
 from telephony.calltypes import TurnRecord
 from telephony.errors import TelephonyError
+from telephony.outcome import PERSON_PENDING, CallFacts, outcome
+from telephony.retention import leftover_callback
 from telephony.twilio.output import TwilioOutput
 from telephony.twilio.protocol import Connected, Dtmf, InboundMessage, Mark, Media, Start, Stop
 from telephony.twilio.stream import Send
@@ -71,16 +73,15 @@ def _ms(seconds: float | None) -> int | None:
     return None if seconds is None else round(seconds * 1000)
 
 
-def outcome(loop: CallLoop, out: TwilioOutput) -> str:
-    """How the call ended, for the store and metrics."""
-    if out.transferred:
-        return "transferred"
-    if any(h.callback for h in loop.handovers):
-        return "callback"
-    if loop.end_reason == "error":
-        return "error"
-    answered = any(t.source in ("speech", "dtmf") for t in loop.turns)
-    return "contained" if answered else "abandoned"
+def call_facts(loop: CallLoop, out: TwilioOutput, pending: str | None) -> CallFacts:
+    """What `telephony.outcome` needs; `pending` is the question the dialogue was waiting
+    on an answer to when the call ended (its kind), if any."""
+    callback = any(h.callback for h in loop.handovers)
+    failed = loop.end_reason == "transfer_failed" and not callback
+    return CallFacts(transferred=out.transferred, callback=callback,
+                     error=loop.end_reason == "error",
+                     answered=any(t.answered for t in loop.turns),
+                     person_needed=failed or pending in PERSON_PENDING)
 
 
 class Gateway:
@@ -208,20 +209,47 @@ class Gateway:
 
     # -- persistence ---------------------------------------------------------------------
 
-    async def _store(self, method: str, *args: object) -> object | None:
+    async def _store(self, method: str, *args: object, **kwargs: object) -> object | None:
         """Call a store method off the event loop; failures are logged, never raised."""
         store = self.s.store
         if store is None:
             return None
         try:
-            return await asyncio.to_thread(getattr(store, method), *args)
+            return await asyncio.to_thread(getattr(store, method), *args, **kwargs)
         except Exception as exc:
             log.error("store %s failed: %s", method, failure(exc))  # SQL errors quote values
             return None
 
+    async def _close_session(self, call_id: str, loop: CallLoop) -> str | None:
+        """Delete the call's dialogue session; a callback request the caller was still
+        giving goes to the desk first, marked incomplete. Returns the kind of question
+        the dialogue was still waiting on (None when a callback request was kept)."""
+        sessions = self.s.dialogue.store
+        try:
+            session = await asyncio.to_thread(sessions.get, call_id)
+        except Exception as exc:
+            log.error("call %s: reading its session failed: %s", redact(call_id),
+                      failure(exc))
+            return None
+        if session is None:
+            return None
+        pending = session.pending.kind if session.pending is not None else None
+        left = leftover_callback(session, self.s.content)
+        if left is not None:
+            loop.handovers.append(left)
+            await self._keep(call_id, left, "callback")
+            pending = None
+        try:
+            await asyncio.to_thread(sessions.delete, call_id)
+        except Exception as exc:
+            log.error("call %s: deleting its session failed: %s", redact(call_id),
+                      failure(exc))
+        return pending
+
     async def _finish(self, call_id: str, loop: CallLoop, out: TwilioOutput,
                       writes: dict[int, asyncio.Task[object | None]]) -> None:
-        result = outcome(loop, out)
+        pending = await self._close_session(call_id, loop)
+        result = outcome(call_facts(loop, out, pending))
         if self.s.metrics is not None:
             self.s.metrics.call_ended(result)
             self.s.metrics.recognition_failed(loop.recognition_failures)
@@ -238,7 +266,7 @@ class Gateway:
             if rest:
                 await self._store("add_turns", call_id, turn_rows(rest))
             await self._store("end_call", call_id, loop.end_reason or "stopped",
-                              result == "contained")
+                              result == "contained", outcome=result)
         log.info("call %s: ended (%s, %s, %d turns)", redact(call_id),
                  loop.end_reason or "stopped", result, len(loop.turns))
 

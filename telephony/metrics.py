@@ -1,8 +1,9 @@
 """Prometheus metrics of the gateway, served at `GET /metrics`.
 
     loket_active_calls                  calls in progress now
-    loket_calls_total{outcome}          ended calls: contained (handled without a person),
-                                        transferred, callback, abandoned, error
+    loket_calls_total{outcome}          ended calls by outcome: contained, transferred,
+                                        callback, lost, abandoned, error (defined in
+                                        telephony.outcome)
     loket_transfers_total{reason}       transfers to a person, by escalation reason
                                         (dialogue.escalation.REASONS, else "other")
     loket_greeting_seconds              call start -> greeting starts playing
@@ -37,8 +38,8 @@ from prometheus_client import (
 )
 
 from dialogue.escalation import REASONS
+from telephony.outcome import OUTCOMES
 
-OUTCOMES = ("contained", "transferred", "callback", "abandoned", "error")
 # Seconds, for what a caller waits on: fast turns are < 1 s, over 3 s feels broken.
 LATENCY_BUCKETS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
 METRICS_PATH = "/metrics"

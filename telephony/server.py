@@ -15,7 +15,9 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request
 
+from dialogue.content.loader import Content
 from dialogue.nlu.redact import failure
+from telephony import retention
 from telephony.app import create_app
 from telephony.desk import install_desk
 from telephony.gateway import Gateway
@@ -31,14 +33,23 @@ PURGE_EVERY_S = 6 * 3600
 
 
 async def _purge_forever(services: Services) -> None:
-    """Blank personal data older than the retention period, now and every few hours."""
-    store, days = services.store, services.settings.retention_days
-    while store is not None:
+    """At start-up, close the dialogue sessions a stopped process left (no call runs yet:
+    all of them); then purge every store now and every few hours (`telephony.retention`)."""
+    sessions, days = services.dialogue.store, services.settings.retention_days
+
+    def content() -> Content:
+        return services.content
+
+    try:
+        await asyncio.to_thread(retention.close_sessions, sessions, content,
+                                services.store, 0)
+    except Exception as exc:
+        log.error("closing left-over sessions failed: %s", failure(exc))
+    while True:
         try:
-            count = await asyncio.to_thread(store.purge, days)
-            if count:
-                log.info("retention: blanked %d calls and handovers older than %d days",
-                         count, days)
+            report = await asyncio.to_thread(retention.purge, services.store, sessions,
+                                             content, days)
+            log.info("retention: %s", report.line(days))
         except Exception as exc:
             log.error("retention purge failed: %s", failure(exc))
         await asyncio.sleep(PURGE_EVERY_S)
@@ -107,7 +118,8 @@ def install_calls_api(app: FastAPI, services: Services) -> None:
         return {
             "call": {"id": call.id, "municipality": call.municipality,
                      "status": call.status, "end_reason": call.end_reason,
-                     "contained": call.contained, "ended": call.ended_at is not None},
+                     "contained": call.contained, "outcome": call.outcome,
+                     "ended": call.ended_at is not None},
             "turns": [{"role": t.role, "text": t.text, "intent": t.intent,
                        "confidence": t.confidence, "recognition_ms": t.recognition_ms,
                        "latency_ms": t.latency_ms, "cut_off": t.cut_off} for t in turns],

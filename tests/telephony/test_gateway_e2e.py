@@ -25,6 +25,7 @@ from dialogue.core import Dialogue
 from dialogue.state import SessionStore
 from telephony import server as srv
 from telephony.caller import CallerError, SimulatedCaller
+from telephony.outcome import OUTCOMES
 from telephony.replay import phone_ulaw
 from telephony.services import Services
 from telephony.settings import Settings
@@ -144,6 +145,7 @@ def test_greeting_then_a_question_answered_and_stored(base, services):
     assert turn.answered and turn.latency_s is not None
     call = stored(services, sim.call_sid)
     assert call.contained and call.end_reason == "stopped" and call.municipality == "demodam"
+    assert call.outcome == "contained"
     said = loket_turns(services, sim.call_sid)
     assert len({t.text for t in said}) == len(said)  # each stored once
     assert "Demodam" in said[0].text
@@ -214,7 +216,7 @@ def test_transfer_redirects_the_call_with_a_whisper(base, services, api):
     request = next(r for r in api.requests if sim.call_sid in r.path)
     assert request.path == f"/2010-04-01/Accounts/{ACCOUNT}/Calls/{sim.call_sid}.json"
     call = stored(services, sim.call_sid)
-    assert call.end_reason == "transfer" and not call.contained
+    assert call.end_reason == "transfer" and call.outcome == "transferred"
     kinds = [(h.kind, h.reason) for h in services.store.open_handovers(["demodam"])
              if h.call_id == sim.call_sid]
     assert kinds == [("transfer", "asked")]
@@ -252,7 +254,7 @@ def test_stream_ending_during_a_transfer_does_not_cancel_it(base, services, api,
     kinds = [h.kind for h in services.store.open_handovers(["demodam"])
              if h.call_id == sim.call_sid]
     assert kinds == ["transfer"]
-    assert call.end_reason == "transfer" and not call.contained
+    assert call.end_reason == "transfer" and call.outcome == "transferred"
 
 
 def test_callback_request_out_of_hours(base, services, clock):
@@ -272,7 +274,74 @@ def test_callback_request_out_of_hours(base, services, clock):
     call = stored(services, sim.call_sid)
     rows = [h for h in services.store.open_handovers(["demodam"]) if h.call_id == sim.call_sid]
     assert [(h.kind, h.data.get("telefoon")) for h in rows] == [("callback", "0612345678")]
-    assert call.end_reason == "stopped" and not call.contained
+    assert call.end_reason == "stopped" and call.outcome == "callback"
+    assert "onvolledig" not in rows[0].summary
+
+
+def outcomes(services: Services) -> dict[str, float]:
+    """loket_calls_total per outcome, as /metrics shows it."""
+    registry = services.metrics.registry
+    return {name: registry.get_sample_value("loket_calls_total", {"outcome": name}) or 0
+            for name in OUTCOMES}
+
+
+def test_callback_accepted_then_hung_up_reaches_the_desk_as_incomplete(base, services, clock):
+    """Accepting a callback and hanging up before giving the details is not "contained":
+    the request reaches the desk with what is known (the caller's number), marked
+    incomplete, and counts as a callback."""
+    clock.now = NIGHT
+    before = outcomes(services)
+
+    async def body():
+        async with caller(base) as sim:
+            await sim.greeting()
+            await sim.turn(clip("medewerker_02.wav"), "medewerker_02")  # → offers a callback
+            await sim.turn(clip("ja_01.wav"), "ja_01")  # → asks the name; the caller hangs up
+            return sim
+
+    sim = run(body())
+    call = stored(services, sim.call_sid)
+    assert call.outcome == "callback" and not call.contained
+    rows = [h for h in services.store.open_handovers(["demodam"]) if h.call_id == sim.call_sid]
+    assert [h.kind for h in rows] == ["callback"] and "onvolledig" in rows[0].summary
+    after = outcomes(services)
+    assert after["callback"] == before["callback"] + 1
+    assert after["contained"] == before["contained"]
+
+
+def test_an_offer_of_a_person_left_unanswered_is_lost(base, services, clock):
+    clock.now = NIGHT
+
+    async def body():
+        async with caller(base) as sim:
+            await sim.greeting()
+            await sim.turn(clip("medewerker_02.wav"), "medewerker_02")  # → offers a callback
+            return sim
+
+    sim = run(body())
+    call = stored(services, sim.call_sid)
+    assert call.outcome == "lost" and not call.contained
+    assert not [h for h in services.store.open_handovers(["demodam"])
+                if h.call_id == sim.call_sid]
+
+
+def test_a_call_in_which_nothing_was_understood_is_abandoned(base, services):
+    """A caller turn that was heard but not understood is no answer: not "contained"."""
+    before = outcomes(services)
+
+    async def body():
+        async with caller(base) as sim:
+            await sim.greeting()
+            turn = await sim.press("5")  # no key is expected: "sorry, I did not get that"
+            return sim, turn
+
+    sim, turn = run(body())
+    assert turn.answered
+    call = stored(services, sim.call_sid)
+    assert call.outcome == "abandoned" and not call.contained
+    after = outcomes(services)
+    assert after["abandoned"] == before["abandoned"] + 1
+    assert after["contained"] == before["contained"]
 
 
 def test_second_municipality_by_called_number(base, services):
