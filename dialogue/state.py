@@ -112,12 +112,16 @@ class SessionStore:
                 (f"-{max(0, int(seconds))} seconds",)).fetchall()
         return [row[0] for row in rows]
 
-    def compact(self) -> None:
+    def compact(self) -> bool:
         """Rewrite the file and empty the write-ahead log, so that nothing deleted can be
-        read back from either."""
+        read back from either. False when another process kept the file busy."""
         with self._lock:
-            self._db.execute("VACUUM")
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            try:
+                self._db.execute("VACUUM")
+                busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.OperationalError:  # locked by another process: next time
+                return False
+        return not (busy and busy[0])
 
     def close(self) -> None:
         self._db.close()

@@ -111,5 +111,5 @@ def purge(store: Store | None, sessions: SessionStore | None,
         report.calls, report.handovers = store.purge(days)
         report.compacted = store.compact()
     if sessions is not None:
-        sessions.compact()
+        report.compacted = sessions.compact() and report.compacted
     return report

@@ -11,7 +11,8 @@ LOKET_VALIDATE_SIGNATURE   true         only "0" or "false" turns checking off (
 LOKET_HOST                 127.0.0.1    address to listen on
 LOKET_PORT                 8080         port to listen on
 LOKET_DATABASE_URL         (none)       call store (SQLAlchemy URL)
-LOKET_RETENTION_DAYS       30           days call records are kept
+LOKET_RETENTION_DAYS       30           days before callers' personal data is blanked
+                                        (telephony.retention; `loket purge`)
 LOKET_MAX_CALL_SECONDS     600          longest call
 LOKET_SILENCE_REPROMPT_S   6            seconds of silence before Loket asks again
 LOKET_END_SILENCE_MS       600          silence that ends a caller's turn (less: faster

@@ -411,9 +411,9 @@ class Store:
         except (SQLAlchemyError, OSError) as exc:
             raise StoreError(f"cannot compact database {self._shown}: "
                              f"{_first_line(exc)}") from None
-        except Exception as exc:  # sqlite3 errors outside SQLAlchemy's wrapping
-            raise StoreError(f"cannot compact database {self._shown}: "
-                             f"{redact(str(exc))}") from None
+        except Exception as exc:  # sqlite3's own errors: busy or locked, try next time
+            log.warning("compacting %s failed: %s", self._shown, redact(str(exc)))
+            return False
         return not (busy and busy[0])
 
     # -- agents --------------------------------------------------------------------------
