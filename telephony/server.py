@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import uvicorn
@@ -32,23 +32,28 @@ log = logging.getLogger(__name__)
 PURGE_EVERY_S = 6 * 3600
 
 
-async def _purge_forever(services: Services) -> None:
-    """At start-up, close the dialogue sessions a stopped process left (no call runs yet:
-    all of them); then purge every store now and every few hours (`telephony.retention`)."""
-    sessions, days = services.dialogue.store, services.settings.retention_days
+def _content_of(services: Services) -> Callable[[], Content]:
+    return lambda: services.content
 
-    def content() -> Content:
-        return services.content
 
+async def _close_left_sessions(services: Services) -> None:
+    """Before the first call: close the dialogue sessions a stopped process left (all of
+    them, as no call runs yet); half-given callback requests go to the desk."""
     try:
-        await asyncio.to_thread(retention.close_sessions, sessions, content,
-                                services.store, 0)
+        await asyncio.to_thread(retention.close_sessions, services.dialogue.store,
+                                _content_of(services), services.store, 0)
     except Exception as exc:
         log.error("closing left-over sessions failed: %s", failure(exc))
+
+
+async def _purge_forever(services: Services) -> None:
+    """Purge every store now and every few hours (`telephony.retention`)."""
+    days = services.settings.retention_days
     while True:
         try:
-            report = await asyncio.to_thread(retention.purge, services.store, sessions,
-                                             content, days)
+            report = await asyncio.to_thread(retention.purge, services.store,
+                                             services.dialogue.store, _content_of(services),
+                                             days)
             log.info("retention: %s", report.line(days))
         except Exception as exc:
             log.error("retention purge failed: %s", failure(exc))
@@ -69,6 +74,7 @@ def build_app(services: Services) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await _close_left_sessions(services)
         purge = asyncio.create_task(_purge_forever(services))
         try:
             yield
