@@ -119,7 +119,7 @@ async def _local_server(settings: Any) -> AsyncIterator[tuple[str, SimulatedTwil
         settings = dataclasses.replace(settings, twilio_api_url=api.url)
         services = await asyncio.to_thread(Services.load, settings)
         await asyncio.to_thread(services.warm_up)
-        app = srv.build_app(services)
+        app = srv.build_app(services, close_left_sessions=False)  # a real one may run
         config = srv.config(app, services)
         config.port = 0
         server = uvicorn.Server(config)

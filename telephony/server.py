@@ -60,7 +60,9 @@ async def _purge_forever(services: Services) -> None:
         await asyncio.sleep(PURGE_EVERY_S)
 
 
-def build_app(services: Services) -> FastAPI:
+def build_app(services: Services, *, close_left_sessions: bool = True) -> FastAPI:
+    """The live app. `close_left_sessions=False` for a second gateway on the same data
+    (`loket call` in-process): the sessions there may belong to live calls."""
     gateway = Gateway(services)
     store = services.store
 
@@ -74,7 +76,8 @@ def build_app(services: Services) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await _close_left_sessions(services)
+        if close_left_sessions:
+            await _close_left_sessions(services)
         purge = asyncio.create_task(_purge_forever(services))
         try:
             yield
