@@ -318,13 +318,15 @@ def bench_calls(
     if json_out:
         print(json.dumps(data))
         return
-    print("callers  calls turns  latency p50/p95  greeting p50/p95  recognition p50/p95"
-          "  CPU/call  RSS peak")
+    print("callers  calls turns  latency p50/p95/max  greeting p50/p95  recognition p50/p95"
+          "  not recognised  CPU/call  RSS peak")
     for lv in data["levels"]:
+        failures = lv["recognition_failures"]
         print(f"{lv['concurrency']:>7}  {lv['calls']:>5} {lv['turns']:>5}  "
-              f"{lv['latency_p50_s']} / {lv['latency_p95_s']} s  "
+              f"{lv['latency_p50_s']} / {lv['latency_p95_s']} / {lv['latency_max_s']} s  "
               f"{lv['greeting_p50_s']} / {lv['greeting_p95_s']} s  "
               f"{lv['recognition_p50_s']} / {lv['recognition_p95_s']} s  "
+              f"{'?' if failures is None else failures:>14}  "
               f"{lv['cpu_per_call']}  {lv['rss_peak_mb']} MB")
     for lv in data["levels"]:
         if lv["overlapped"] or lv["unanswered"] or lv["failed"]:

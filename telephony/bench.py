@@ -5,9 +5,12 @@ transfers), so its CPU time and memory are measured apart from the callers. For 
 concurrency level, N callers phone in a loop for the given time, in real time: the
 greeting, then question recordings one after another, until the call ends or runs out of
 questions. Per level: voice-to-voice latency (end of the caller's speech → Loket's first
-audio frame, seen by the caller) p50/p95, greeting latency, the server's recognition time,
+audio frame, seen by the caller) p50/p95 and maximum, greeting latency, the server's
+recognition time, the caller utterances the server failed to recognise (from its metrics),
 the server's CPU per active call and its memory. `sequential` places that many short calls
 one at a time (as fast as possible) and compares memory after the first tenth and at the end.
+The gateway's log goes to a file in its data directory (a pipe nobody reads fills up and
+stops the gateway); its last line is shown when the gateway does not start.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ class Level:
     overlapped: int = 0  # Loket answered a first part while the caller was still talking
     latency_p50_s: float | None = None
     latency_p95_s: float | None = None
+    latency_max_s: float | None = None
+    recognition_failures: int | None = None  # utterances the server failed on (asked again)
     greeting_p50_s: float | None = None
     greeting_p95_s: float | None = None
     recognition_p50_s: float | None = None
@@ -89,7 +94,8 @@ class Report:
 class ServerProcess:
     """`loket serve` in a child process, with its own data directory."""
 
-    def __init__(self, api_url: str, token: str, data: Path) -> None:
+    def __init__(self, api_url: str, token: str, data: Path,
+                 command: Sequence[str] | None = None) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "LOKET_PORT": str(self.port), "LOKET_HOST": "127.0.0.1",
@@ -97,16 +103,16 @@ class ServerProcess:
                "TWILIO_AUTH_TOKEN": token, "LOKET_TWILIO_API_URL": api_url,
                "LOKET_PUBLIC_URL": self.base}
         env.pop("LOKET_DATABASE_URL", None)
-        self.proc = subprocess.Popen([sys.executable, "-m", "loket", "serve"], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True)
+        self.log_path = data / "gateway.log"
+        with self.log_path.open("wb") as log_file:  # the child keeps its own handle
+            self.proc = subprocess.Popen(command or [sys.executable, "-m", "loket", "serve"],
+                                         env=env, stdout=subprocess.DEVNULL, stderr=log_file)
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                tail = (self.proc.stderr.read() if self.proc.stderr else "").strip()
-                last = tail.splitlines()[-1] if tail else f"exit code {self.proc.returncode}"
+                last = self.last_log_line() or f"exit code {self.proc.returncode}"
                 raise TelephonyError(f"the gateway did not start: {last}")
             try:
                 if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
@@ -115,6 +121,32 @@ class ServerProcess:
                 pass
             time.sleep(0.3)
         raise TelephonyError("the gateway did not start within 5 minutes")
+
+    def last_log_line(self) -> str:
+        with contextlib.suppress(OSError), self.log_path.open("rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 4096))
+            lines = f.read().decode("utf-8", "replace").strip().splitlines()
+            return lines[-1] if lines else ""
+        return ""
+
+    def metric(self, name: str) -> float | None:
+        """One unlabelled sample of the gateway's /metrics; None when it cannot be read."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        try:
+            body = httpx.get(f"{self.base}/metrics", timeout=10).text
+        except httpx.HTTPError:
+            return None
+        return next((s.value for family in text_string_to_metric_families(body)
+                     for s in family.samples if s.name == name and not s.labels), None)
+
+    def settled_failures(self, timeout: float = 30.0) -> float | None:
+        """Recognition failures so far, once every call has ended (the gateway counts a
+        call's failures when it ends)."""
+        deadline = time.monotonic() + timeout
+        while (self.metric("loket_active_calls") or 0) > 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.metric("loket_recognition_failures_total")
 
     def cpu_s(self) -> float:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -233,9 +265,11 @@ def _level(server: ServerProcess, token: str, to: str, clips: Sequence[tuple[str
         return calls, len(placed) - len(calls), await _recognition_times(server.base, token,
                                                                            sids)
 
+    failures0 = server.settled_failures()
     cpu0, t0 = server.cpu_s(), time.monotonic()
     calls, failed, recognition = asyncio.run(run())
     cpu, wall = server.cpu_s() - cpu0, time.monotonic() - t0
+    failures1 = server.settled_failures()
     turns = [t for c in calls for t in c.turns]
     latencies = [t.latency_s for t in turns if t.latency_s is not None]
     greetings = [c.greeting_s for c in calls if c.greeting_s is not None]
@@ -245,6 +279,9 @@ def _level(server: ServerProcess, token: str, to: str, clips: Sequence[tuple[str
         unanswered=sum(not t.answered for t in turns),
         overlapped=sum(t.overlapped for t in turns),
         latency_p50_s=_pct(latencies, 0.5), latency_p95_s=_pct(latencies, 0.95),
+        latency_max_s=round(max(latencies), 3) if latencies else None,
+        recognition_failures=None if failures0 is None or failures1 is None
+        else round(failures1 - failures0),
         greeting_p50_s=_pct(greetings, 0.5), greeting_p95_s=_pct(greetings, 0.95),
         recognition_p50_s=_pct(recognition, 0.5), recognition_p95_s=_pct(recognition, 0.95),
         cpu_per_call=round(cpu / wall / n, 3) if wall else None,
