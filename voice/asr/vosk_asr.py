@@ -13,8 +13,15 @@ Two vosk quirks shape this module:
   millisecond) and keep a sample offset so times still count from stream start.
 * ``json.dumps`` escapes non-ASCII words, which vosk's JSON reader does not undo,
   so grammars are written with ``ensure_ascii=False``.
+* Kaldi dithers the audio (adds faint noise) with a generator seeded from libc
+  ``rand()`` when a recogniser is made, so the same audio could give a different
+  word depending on what used ``rand()`` before in the process. :func:`_pin_rand`
+  seeds libc's ``rand()`` just before each ``KaldiRecognizer`` is made: the same
+  audio then gives the same words. (Turning dither off would need a changed model
+  configuration, and dither keeps digital silence, common on phone lines, sane.)
 """
 
+import ctypes
 import functools
 import json
 import logging
@@ -37,6 +44,8 @@ _PUNCT = string.punctuation + "¡¿…“”‘’«»"
 
 _models: dict[Path, Any] = {}
 _models_lock = threading.Lock()
+_DITHER_SEED = 1  # libc's own default seed
+_kaldi_lock = threading.Lock()  # seeding and making a recogniser happen together
 
 
 @functools.cache
@@ -46,6 +55,23 @@ def _vosk() -> Any:
 
     vosk.SetLogLevel(-1)
     return vosk
+
+
+@functools.cache
+def _srand() -> Any:
+    """libc's ``srand``, or ``None`` where it cannot be found."""
+    try:
+        return ctypes.CDLL(None).srand
+    except (OSError, AttributeError, TypeError):
+        log.debug("libc srand not found; vosk results may vary with the dither")
+        return None
+
+
+def _pin_rand() -> None:
+    """Seed libc ``rand()``, which Kaldi uses to seed a new recogniser's dither."""
+    srand = _srand()
+    if srand is not None:
+        srand(_DITHER_SEED)
 
 
 def _load_model(path: Path) -> Any:
@@ -135,10 +161,10 @@ class VoskRecognizer(Recognizer):
     def _kaldi(self, rate: int, grammar: list[str] | None) -> Any:
         """A new ``KaldiRecognizer`` on the shared model."""
         vosk = _vosk()
-        if grammar:
-            rec = vosk.KaldiRecognizer(self._model, rate, json.dumps(grammar, ensure_ascii=False))
-        else:
-            rec = vosk.KaldiRecognizer(self._model, rate)
+        args = (json.dumps(grammar, ensure_ascii=False),) if grammar else ()
+        with _kaldi_lock:
+            _pin_rand()  # the same audio gives the same words (see the module notes)
+            rec = vosk.KaldiRecognizer(self._model, rate, *args)
         for option in ("SetWords", "SetPartialWords"):
             if hasattr(rec, option):
                 getattr(rec, option)(True)
