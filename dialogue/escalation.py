@@ -23,9 +23,6 @@ REASONS = {
     "callback": "vraagt om teruggebeld te worden",
 }
 INCOMPLETE = "onvolledig: de beller gaf niet alle gegevens"
-SLOT_LABELS = {"postcode": "postcode", "huisnummer": "huisnummer", "locatie": "locatie",
-               "omschrijving": "omschrijving", "naam": "naam", "telefoon": "telefoon",
-               "vraag": "vraag"}
 _ARTICLES = ("uw ", "de ", "het ", "een ")
 _NOT_A_QUESTION = {"medewerker", "bevestigen", "ontkennen", "groet", "bedankt", "afscheid"}
 
