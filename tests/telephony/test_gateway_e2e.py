@@ -122,6 +122,11 @@ def stored(services: Services, call_sid: str, timeout: float = 15.0):
     raise AssertionError(f"call {call_sid} was not stored as ended")
 
 
+def handovers_of(services: Services, call_sid: str):
+    """The open handovers (transfers, callback requests) of one demodam call."""
+    return [h for h in services.store.open_handovers(["demodam"]) if h.call_id == call_sid]
+
+
 def loket_turns(services: Services, call_sid: str):
     return [t for t in services.store.turns(call_sid) if t.role == "loket"]
 
@@ -217,8 +222,7 @@ def test_transfer_redirects_the_call_with_a_whisper(base, services, api):
     assert request.path == f"/2010-04-01/Accounts/{ACCOUNT}/Calls/{sim.call_sid}.json"
     call = stored(services, sim.call_sid)
     assert call.end_reason == "transfer" and call.outcome == "transferred"
-    kinds = [(h.kind, h.reason) for h in services.store.open_handovers(["demodam"])
-             if h.call_id == sim.call_sid]
+    kinds = [(h.kind, h.reason) for h in handovers_of(services, sim.call_sid)]
     assert kinds == [("transfer", "asked")]
     assert [m for m in services.metrics.render()[0].decode().splitlines()
             if m.startswith('loket_transfers_total{reason="asked"}')] != []
@@ -251,8 +255,7 @@ def test_stream_ending_during_a_transfer_does_not_cancel_it(base, services, api,
 
     sim = run(body())
     call = stored(services, sim.call_sid)
-    kinds = [h.kind for h in services.store.open_handovers(["demodam"])
-             if h.call_id == sim.call_sid]
+    kinds = [h.kind for h in handovers_of(services, sim.call_sid)]
     assert kinds == ["transfer"]
     assert call.end_reason == "transfer" and call.outcome == "transferred"
 
@@ -272,7 +275,7 @@ def test_callback_request_out_of_hours(base, services, clock):
 
     sim = run(body())
     call = stored(services, sim.call_sid)
-    rows = [h for h in services.store.open_handovers(["demodam"]) if h.call_id == sim.call_sid]
+    rows = handovers_of(services, sim.call_sid)
     assert [(h.kind, h.data.get("telefoon")) for h in rows] == [("callback", "0612345678")]
     assert call.end_reason == "stopped" and call.outcome == "callback"
     assert "onvolledig" not in rows[0].summary
@@ -302,7 +305,7 @@ def test_callback_accepted_then_hung_up_reaches_the_desk_as_incomplete(base, ser
     sim = run(body())
     call = stored(services, sim.call_sid)
     assert call.outcome == "callback" and not call.contained
-    rows = [h for h in services.store.open_handovers(["demodam"]) if h.call_id == sim.call_sid]
+    rows = handovers_of(services, sim.call_sid)
     assert [h.kind for h in rows] == ["callback"] and "onvolledig" in rows[0].summary
     after = outcomes(services)
     assert after["callback"] == before["callback"] + 1
@@ -321,8 +324,7 @@ def test_an_offer_of_a_person_left_unanswered_is_lost(base, services, clock):
     sim = run(body())
     call = stored(services, sim.call_sid)
     assert call.outcome == "lost" and not call.contained
-    assert not [h for h in services.store.open_handovers(["demodam"])
-                if h.call_id == sim.call_sid]
+    assert not handovers_of(services, sim.call_sid)
 
 
 def test_a_call_in_which_nothing_was_understood_is_abandoned(base, services):
@@ -508,8 +510,7 @@ def test_a_transfer_appears_live_on_the_agent_desk(base, services, tmp_path):
                 return sim
 
         sim = run(body())
-        row = next(h for h in services.store.open_handovers(["demodam"])
-                   if h.call_id == sim.call_sid)
+        row = handovers_of(services, sim.call_sid)[0]
         card = wait.until(ec.visibility_of_element_located((By.ID, f"overdracht-{row.id}")))
         assert browser.execute_script("return window.notReloaded === true;")
         assert row.summary[:40] in card.text and DEFAULT_CALLER in card.text
