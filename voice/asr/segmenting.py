@@ -7,6 +7,11 @@ on, the speculative job is cancelled. A caller that judges the partial
 complete can end the turn early with :meth:`SegmentingStream.end_now`.
 An utterance the recogniser failed on comes back as an empty final with
 ``error`` set, so the caller can ask again; a failed pause decode is redone.
+
+Endpointing runs at the line's own rate and each utterance is resampled in one
+piece: a streaming resampler rounds a little differently depending on where in
+the stream a sample falls, so the same words reached the recogniser slightly
+different (and were sometimes heard differently) from call to call.
 """
 
 import time
@@ -19,7 +24,7 @@ import numpy as np
 from voice import SAMPLE_RATE
 from voice.asr.base import RecognitionResult, Stream
 from voice.errors import RecognitionError
-from voice.resample import StreamResampler
+from voice.resample import resample
 from voice.vad.endpointer import (
     Endpointer,
     EndpointerConfig,
@@ -56,8 +61,7 @@ class SegmentingStream(Stream):
         self.live = live  # a caller waits for each result: the recogniser's faster settings
         # Set to a list to record (end-of-turn time, job) pairs, for benchmarks.
         self.timings: list[tuple[float, _Job]] | None = None
-        self._up = StreamResampler(rate, SAMPLE_RATE)
-        self.endpointer = Endpointer(SAMPLE_RATE, config)
+        self.endpointer = Endpointer(rate, config)
         self._speculative: tuple[int, _Job] | None = None
         self._pending: list[_Job] = []
         self._partial_shown: _Job | None = None
@@ -70,7 +74,7 @@ class SegmentingStream(Stream):
     def feed(self, pcm: np.ndarray) -> list[RecognitionResult]:
         """Feed audio; never waits for the recogniser."""
         out: list[RecognitionResult] = []
-        for ev in self.endpointer.feed(self._up.process(pcm)):
+        for ev in self.endpointer.feed(pcm):
             if isinstance(ev, PauseStarted) and self.speculative:
                 self._cancel_speculative()
                 self._speculative = (len(ev.audio), self._submit(ev.audio))
@@ -82,8 +86,7 @@ class SegmentingStream(Stream):
 
     def finish(self) -> list[RecognitionResult]:
         """Flush the endpointer and wait for every outstanding utterance."""
-        tail = self._up.process(np.zeros(0, dtype=np.int16), last=True)
-        for ev in self.endpointer.feed(tail) + self.endpointer.flush():
+        for ev in self.endpointer.flush():
             if isinstance(ev, SpeechEnded):
                 self._end(ev)
         self._cancel_speculative()
@@ -131,7 +134,8 @@ class SegmentingStream(Stream):
 
     def _submit(self, audio: np.ndarray, offset: float | None = None) -> "_Job":
         if offset is None:  # a pause: the audio ends now
-            offset = max(0.0, self.endpointer.time - len(audio) / SAMPLE_RATE)
+            offset = max(0.0, self.endpointer.time - len(audio) / self.rate)
+        audio = resample(audio, self.rate, SAMPLE_RATE)  # the same samples in, the same out
         return self._rec.submit(
             audio, self._hints, offset=offset, words=self.words, live=self.live
         )
