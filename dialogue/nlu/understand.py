@@ -19,6 +19,7 @@ from dialogue.content.schema import Safety
 from dialogue.intents import TOPICS
 from dialogue.nlu import entities as entity_mod
 from dialogue.nlu.classifier import IntentClassifier
+from dialogue.nlu.encoder import CachedEncoder, Encoder, default_encoder
 from dialogue.nlu.text import normalize
 from dialogue.referral.catalogue import Catalogue
 from dialogue.referral.directory import Organisation
@@ -141,8 +142,12 @@ class Understander:
 
     def __init__(self, content: Content, catalogue: Catalogue | None = None,
                  classifier: IntentClassifier | None = None,
-                 threshold: float = CONFIDENT) -> None:
+                 threshold: float = CONFIDENT, encoder: Encoder | None = None) -> None:
         self.content = content
+        # Utterances go to `encoder`; fixed texts (examples, descriptions) to `fixed`,
+        # whose vectors are cached on disk.
+        self.encoder = encoder or default_encoder()
+        self.fixed = CachedEncoder(self.encoder)
         self.classifier = classifier or train_classifier(content)
         self.referrer = Referrer(content.organisations, catalogue)
         self.threshold = threshold
