@@ -7,10 +7,13 @@ import json
 import sys
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from dialogue.evaluate import NluReport
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -163,25 +166,52 @@ def chat(
 
 
 def eval_nlu(
-    tsv: Annotated[Path, typer.Argument(help="TSV with 'text' and 'intent' columns")],
+    tsv: Annotated[Path | None, typer.Argument(
+        help="TSV with 'text' and 'intent' columns (default: the own test set and the "
+             "external dev set, reported separately)")] = None,
     content_dir: ContentOpt = None,
     json_out: JsonOpt = False,
     show_errors: Annotated[bool, typer.Option("--errors", help="list every miss")] = False,
 ) -> None:
-    """Intent accuracy, macro-F1 and the worst confusions on a labelled set."""
+    """Intent accuracy, macro-F1, confidently wrong and the worst confusions on a labelled set."""
     from dialogue import evaluate
 
-    items = evaluate.read_tsv(tsv)
+    if tsv is not None:
+        sets = {"": evaluate.read_tsv(tsv)}
+    else:
+        sets = {"own test set": evaluate.read_tsv(evaluate.OWN_TEST_SET),
+                "external dev set": evaluate.read_tsv(evaluate.EXTERNAL_DEV_SET)}
     _, nlu = _understander(content_dir)
-    report = evaluate.run(items, nlu)
+    reports = {name: evaluate.run(items, nlu) for name, items in sets.items()}
     if json_out:
-        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        data = ({"own_test_set": reports["own test set"].to_dict(),
+                 "external_dev_set": reports["external dev set"].to_dict()}
+                if tsv is None else reports[""].to_dict())
+        print(json.dumps(data, ensure_ascii=False))
         return
+    for name, report in reports.items():
+        if name:
+            out.print(f"{name}:", markup=False)
+        _print_nlu_report(report, show_errors)
+
+
+def _print_nlu_report(report: NluReport, show_errors: bool) -> None:
+    from dialogue.evaluate import CONFIDENT_WRONG
+
     if show_errors:
         for text, expected, got, conf in report.misses:
             typer.echo(f"{expected}\t{got}\t{conf:.2f}\t{text}")
     out.print(f"accuracy {report.accuracy:.2%}  macro-F1 {report.macro_f1:.3f}  "
               f"({report.items} utterances; wrong but safe {report.wrong_safe}, "
               f"wrong and confident {report.wrong_confident})", markup=False)
+    out.print(f"confidently wrong (≥ {CONFIDENT_WRONG}, not onbekend): "
+              f"{report.confident_wrong} ({report.confident_wrong_rate:.2%})", markup=False)
+    if report.referrals:
+        out.print(f"organisation right: {report.referrals_right}/{report.referrals}",
+                  markup=False)
+    kinds = {k: s for k, s in report.by_kind.items() if k}
+    for kind, s in sorted(kinds.items()):
+        out.print(f"  {kind}: accuracy {s.correct / s.items:.2%} of {s.items}, "
+                  f"confidently wrong {s.confident_wrong}", markup=False)
     for expected, got, n in report.confusions:
         out.print(f"  {expected} → {got}: {n}", markup=False)
