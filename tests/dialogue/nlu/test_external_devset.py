@@ -17,11 +17,11 @@ from dialogue.nlu.understand import training_data
 EXTERNAL = evaluate.EXTERNAL_DEV_SET.parent
 COLUMNS = ["id", "text", "intent", "organisation", "source_id", "kind"]
 KINDS = {"citizen_question", "resident_report"}
-MIN_ITEMS = 60  # the goal of issue 14 is 400; the set grows as licensed sources are found
-# Measured on 2026-12-02 with the n-gram classifier: accuracy 83.3 %, confidently
-# wrong 6.1 % (66 items). The floors sit a little below, to catch a regression.
-ACCURACY_FLOOR = 0.78
-CONFIDENT_WRONG_CEILING = 0.10
+MIN_ITEMS = 170  # the goal of issue 14 is 400; the set grows as licensed sources are found
+# Measured on 2026-12-02 with the n-gram classifier: accuracy 79.4 %, confidently
+# wrong 7.6 % (170 items). The floors sit a little below, to catch a regression.
+ACCURACY_FLOOR = 0.75
+CONFIDENT_WRONG_CEILING = 0.11
 
 
 def _rows(path) -> list[dict]:
