@@ -17,11 +17,12 @@ from dialogue.nlu.understand import training_data
 EXTERNAL = evaluate.EXTERNAL_DEV_SET.parent
 COLUMNS = ["id", "text", "intent", "organisation", "source_id", "kind"]
 KINDS = {"citizen_question", "resident_report"}
-MIN_ITEMS = 60  # the goal of issue 14 is 400; the set grows as licensed sources are found
-# Measured on 2026-12-02 with the n-gram classifier: accuracy 83.3 %, confidently
-# wrong 6.1 % (66 items). The floors sit a little below, to catch a regression.
-ACCURACY_FLOOR = 0.78
-CONFIDENT_WRONG_CEILING = 0.10
+MIN_ITEMS = 134  # the goal of issue 14 is 400; the set grows as licensed sources are found
+# Measured on 2026-12-02 with the n-gram classifier: accuracy 74.6 %, confidently
+# wrong 8.2 % (134 items, half of them referrals to other organisations). The floors
+# sit a little below, to catch a regression.
+ACCURACY_FLOOR = 0.70
+CONFIDENT_WRONG_CEILING = 0.12
 
 
 def _rows(path) -> list[dict]:
@@ -47,7 +48,7 @@ def test_devset_is_well_formed_and_every_item_has_a_licensed_source(devset):
     for s in by_id.values():
         assert s["url"].startswith("http") and s["licence"].strip(), s
     ids = [r["id"] for r in devset]
-    assert len(set(ids)) == len(ids) and all(re.fullmatch(r"x\d{4}", i) for i in ids)
+    assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[xmo]\d{4}", i) for i in ids)
     for r in devset:
         assert r["text"].strip() == r["text"] and r["text"], r
         assert r["intent"] in INTENTS, r
