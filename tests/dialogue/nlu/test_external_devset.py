@@ -17,12 +17,12 @@ from dialogue.nlu.understand import training_data
 EXTERNAL = evaluate.EXTERNAL_DEV_SET.parent
 COLUMNS = ["id", "text", "intent", "organisation", "source_id", "kind"]
 KINDS = {"citizen_question", "resident_report"}
-MIN_ITEMS = 134  # the goal of issue 14 is 400; the set grows as licensed sources are found
-# Measured on 2026-12-02 with the n-gram classifier: accuracy 74.6 %, confidently
-# wrong 8.2 % (134 items, half of them referrals to other organisations). The floors
+MIN_ITEMS = 147  # the goal of issue 14 is 400; the set grows as licensed sources are found
+# Measured on 2026-12-02 with the n-gram classifier: accuracy 72.1 %, confidently
+# wrong 7.5 % (147 items, 83 of them referrals to other organisations). The floors
 # sit a little below, to catch a regression.
-ACCURACY_FLOOR = 0.70
-CONFIDENT_WRONG_CEILING = 0.12
+ACCURACY_FLOOR = 0.68
+CONFIDENT_WRONG_CEILING = 0.11
 
 
 def _rows(path) -> list[dict]:
