@@ -66,6 +66,8 @@ class SlotFlow(_Parts):
                     "afscheid", "medewerker"} and u.confidence >= SWITCH:
                 return None
             values = values_in(topic.slots, self.turn.text, self.s.slots, slot, u)
+        if slot.name not in values and all(self.s.slots.get(k) == v for k, v in values.items()):
+            values = {}  # nothing new: as if nothing was heard
         if not values:
             u = self.u
             if u is not None and u.confidence >= SWITCH and u.intent in TOPICS \

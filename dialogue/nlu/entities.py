@@ -44,6 +44,7 @@ _STREET_SUFFIXES = ("straat", "laan", "weg", "plein", "gracht", "kade", "singel"
                     "dreef", "steeg", "markt", "plantsoen", "boulevard", "allee", "hof", "park")
 _NOT_STREETS = frozenset({"onderweg", "halfweg", "vanweg", "hierweg"})
 _ADDITION = frozenset({"toevoeging", "huisletter"})
+_BETWEEN = frozenset({"eh", "ehm", "uh", "uhm", "en"})  # words between a postcode and its number
 
 
 def _is_street(word: str) -> bool:
@@ -108,6 +109,9 @@ def house_numbers(syms: list[Sym], postcodes: list[Candidate]) -> list[Candidate
             j = i + 2 if i + 1 < len(syms) and syms[i + 1].word == "is" else i + 1
         elif s.end in after_postcode or _is_street(s.word):
             j = i + 1
+            while s.end in after_postcode and j < min(len(syms), i + 3) and (
+                    syms[j].word in _BETWEEN):
+                j += 1  # '9991 AB eh 14', '9991 AB en 77'
         elif s.digits and s.words == 0 and i + 1 < len(syms) and syms[i + 1].gap == "" and (
                 syms[i + 1].letters and len(syms[i + 1].letters or "") == 1
                 and syms[i + 1].word != "e"):
