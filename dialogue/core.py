@@ -117,8 +117,12 @@ class Dialogue:
         p = s.pending
         if p is not None and p.kind in ("slot", "callback"):
             return False
+        answer = u.entity("yesno")
+        if p is not None and p.kind == "confirm" and len(u.entities) <= 1 and (
+                (answer is not None and answer.value == "nee") or u.intent == "ontkennen"):
+            return False  # a read-back: after 'nee' the right value often follows a pause
         if p is not None and p.kind in YES_NO and (
-                u.entity("yesno") is not None or u.intent in ("bevestigen", "ontkennen")):
+                answer is not None or u.intent in ("bevestigen", "ontkennen")):
             return True
         return u.intent not in NOT_EARLY and u.confidence >= EARLY
 

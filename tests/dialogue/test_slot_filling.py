@@ -151,3 +151,13 @@ def test_every_written_form_is_taken_at_once(content, nlu):
                 or not back.endswith(f"huisnummer{house.replace(' ', '')}.Kloptdat?"):
             wrong.append((text, bot.text))
     assert not wrong
+
+
+def test_a_bare_no_to_a_read_back_waits_for_the_correction(content, nlu):
+    call = asked_address(content, nlu)
+    call.say("9991 AB 12")
+    assert call.pending.kind == "confirm"
+    complete = call.dialogue.complete
+    assert not complete("t", "Nee.")  # '..., huisnummer 14' may follow the pause
+    assert complete("t", "Nee, huisnummer 14.")
+    assert complete("t", "Ja, dat klopt.")
