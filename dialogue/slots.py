@@ -60,9 +60,11 @@ def correction(slots: list[Slot], text: str) -> dict[str, str]:
     values = values_in(slots, text, {})
     numeric = [x for x in slots if x.type in ("huisnummer", "number")]
     if len(numeric) == 1 and numeric[0].name not in values:
-        number = _entity(text, "number")
-        if number is not None:
-            values[numeric[0].name] = number
+        answer = next((e for e in entities.extract(text) if e.type == "yesno"), None)
+        rest = text[answer.end:] if answer is not None and answer.start == 0 else text
+        value = slot_value(numeric[0], rest.strip(" ,.!"), {}, None)  # 'nee, twaalf a'
+        if value is not None:
+            values[numeric[0].name] = value
     return values
 
 

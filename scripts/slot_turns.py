@@ -86,16 +86,21 @@ def main() -> None:
     d = Dialogue(content, Understander(content), SessionStore(":memory:"), clock=lambda: OPEN)
     data = rows(args.data)
     total = right = again = 0
+    by_when: dict[str, list[int]] = {}
     for n, row in enumerate(data):
         if args.verbose:
             print(f"[{row['when']}] {row['text']}")
         turns, ok, asked = call(d, f"s{n}", row, args.verbose)
         total, right, again = total + turns, right + ok, again + asked
+        by_when.setdefault(row["when"], []).append(turns)
         if not ok or asked or args.verbose:
             print(f"{turns} turns, {'right' if ok else 'WRONG'}{', asked again' if asked else ''}:"
                   f" {row['text']}", file=sys.stderr)
     print(f"{len(data)} calls: {total} caller turns ({total / len(data):.2f} per call), "
           f"{right} right addresses, {again} calls asked again for a value already given")
+    for when, turns_ in sorted(by_when.items()):
+        mean = sum(turns_) / len(turns_)
+        print(f"  {when:6} {len(turns_):3} calls, {mean:.2f} caller turns per call")
 
 
 if __name__ == "__main__":
