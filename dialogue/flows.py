@@ -215,7 +215,10 @@ def read_back(topic: Topic) -> list[Slot]:
 
 
 def spoken_value(slot: Slot, value: str) -> str:
-    """How Loket reads a value back: postcodes and numbers spaced so they are spoken clearly."""
+    """How Loket reads a value back: '9991 AB' (spoken as 'negenennegentig eenennegentig, aa
+    bee'), and '12 streepje 2' for house number 12-2, which would otherwise sound as a date."""
     if slot.type == "postcode" and len(value) == 6:
-        return f"{value[:4]} {value[4]} {value[5]}"
+        return f"{value[:4]} {value[4:]}"
+    if slot.type == "huisnummer" and "-" in value:
+        return value.replace("-", " streepje ")
     return value
