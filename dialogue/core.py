@@ -18,7 +18,7 @@ from dialogue.flows import PersonFlow, SlotFlow
 from dialogue.intents import TOPICS
 from dialogue.nlu.text import normalize
 from dialogue.nlu.understand import Understander, Understanding
-from dialogue.slots import slot_value
+from dialogue.slots import slot_value, values_in
 from dialogue.state import Pending, Session, SessionStore
 from dialogue.turns import Action, BotTurn, Line, UserTurn
 
@@ -117,8 +117,12 @@ class Dialogue:
         p = s.pending
         if p is not None and p.kind in ("slot", "callback"):
             return False
+        answer = u.entity("yesno")
+        if p is not None and p.kind == "confirm" and len(u.entities) <= 1 and (
+                (answer is not None and answer.value == "nee") or u.intent == "ontkennen"):
+            return False  # a read-back: after 'nee' the right value often follows a pause
         if p is not None and p.kind in YES_NO and (
-                u.entity("yesno") is not None or u.intent in ("bevestigen", "ontkennen")):
+                answer is not None or u.intent in ("bevestigen", "ontkennen")):
             return True
         return u.intent not in NOT_EARLY and u.confidence >= EARLY
 
@@ -223,10 +227,10 @@ class _Turn(SlotFlow, PersonFlow):
                 return self.topic(a if ranked.get(a, 0) >= ranked.get(b, 0) else b)
             return None
         answer = self.yes_no()
+        if p.kind == "confirm":
+            return self.confirm_answer(p, None if answer is None else answer == "ja")
         if answer is None:
             return None
-        if p.kind == "confirm":
-            return self.confirm_answer(p, answer == "ja")
         if answer == "nee":
             if p.kind == "anything_else":
                 return self.goodbye()
@@ -330,10 +334,9 @@ class _Turn(SlotFlow, PersonFlow):
         spoken = pack.fill(topic.answer.spoken)
         text = pack.fill(topic.answer.text)
         if topic.slots:
-            s.slots = {}
-            first = topic.slots[0]
-            return self.say(f"{spoken} {pack.fill(first.prompt)}", text=f"{text}",
-                            pending=Pending("slot", topic_id, first.name), intent=topic_id)
+            # what the caller already said ('... op postcode 9991 AB 12') is not asked again
+            s.slots = values_in(topic.slots, self.turn.text or "", {}) if self.u else {}
+            return self.next_slot(topic, lead=spoken, text=text, intent=topic_id)
         if not topic.automatable:
             return self.escalate("not_automatable", lead=spoken, text=text)
         if topic.followup is not None:

@@ -13,7 +13,7 @@ from dialogue import escalation
 from dialogue.content.schema import Slot, Topic
 from dialogue.content.texts import MunicipalContent
 from dialogue.intents import TOPICS
-from dialogue.slots import callback_value, slot_value
+from dialogue.slots import TYPED, callback_value, correction, values_in
 from dialogue.state import Pending, Session
 from dialogue.turns import Action, BotTurn, Line, UserTurn
 
@@ -58,13 +58,17 @@ class SlotFlow(_Parts):
         if found is None:
             return None
         topic, slot = found
-        if value is None:
+        if value is not None:  # keyed
+            values = {slot.name: value}
+        else:
             u = self.u
             if u is not None and u.intent not in TOPICS and u.intent in {
                     "afscheid", "medewerker"} and u.confidence >= SWITCH:
                 return None
-            value = slot_value(slot, self.turn.text, self.s.slots, u)
-        if value is None:
+            values = values_in(topic.slots, self.turn.text, self.s.slots, slot, u)
+        if slot.name not in values and all(self.s.slots.get(k) == v for k, v in values.items()):
+            values = {}  # nothing new: as if nothing was heard
+        if not values:
             u = self.u
             if u is not None and u.confidence >= SWITCH and u.intent in TOPICS \
                     and u.intent != topic.id:
@@ -75,38 +79,58 @@ class SlotFlow(_Parts):
             return self.say(self.pack.prompt("slot_retry", prompt=slot.prompt),
                             pending=p)
         self.s.misses = 0
-        if slot.confirm:
-            return self.say(self.pack.prompt("confirm_slot", value=spoken_value(slot, value)),
-                            pending=Pending("confirm", topic.id, slot.name, value=value),
-                            private=True)
-        self.s.slots[slot.name] = value
+        self.s.slots.update(values)
         return self.next_slot(topic)
 
-    def confirm_answer(self, p: Pending, yes: bool) -> BotTurn:
-        found = self.current_slot(p)
-        if found is None:
+    def confirm_answer(self, p: Pending, yes: bool | None) -> BotTurn | None:
+        """The answer to a read-back: yes, no, or a correction of one or more values."""
+        topic = self.pack.topics.get(p.topic or "")
+        if topic is None:
             return self.say(self.pack.prompt("ask"))
-        topic, slot = found
-        if yes and p.value:
-            self.s.slots[slot.name] = p.value
+        if p.slot and p.value:  # a read-back of one value (sessions stored before)
+            self.s.slots[p.slot] = p.value
+        fixed = {} if self.turn.dtmf else correction(topic.slots, self.turn.text)
+        changed = {k: v for k, v in fixed.items() if self.s.slots.get(k) != v}
+        if changed:  # 'nee, huisnummer 14': only that value changes, then read back again
+            self.s.slots.update(changed)
             return self.next_slot(topic)
-        return self.say(slot.prompt, pending=Pending("slot", topic.id, slot.name))
+        if yes is None:
+            return None
+        if yes:
+            return self.slots_done(topic)
+        for slot in read_back(topic):
+            self.s.slots.pop(slot.name, None)
+        return self.next_slot(topic)
 
-    def next_slot(self, topic: Topic) -> BotTurn:
+    def next_slot(self, topic: Topic, lead: str = "", text: str | None = None,
+                  intent: str | None = None) -> BotTurn:
+        """Ask what is still missing; when nothing is, read back in one sentence or finish."""
+        prefix = f"{lead} " if lead else ""
+        kw = {"intent": intent} if intent else {}
         for slot in topic.slots:
             if slot.name not in self.s.slots:
-                return self.say(self.pack.fill(slot.prompt),
-                                pending=Pending("slot", topic.id, slot.name))
-        return self.slots_done(topic)
+                return self.say(prefix + self.pack.fill(slot.prompt), text=text,
+                                pending=Pending("slot", topic.id, slot.name), **kw)
+        slots = read_back(topic)
+        if slots:
+            said = ", ".join(f"{x.name.replace('_', ' ')} {spoken_value(x, self.s.slots[x.name])}"
+                             for x in slots)
+            shown = ", ".join(f"{x.name.replace('_', ' ')} {self.s.slots[x.name]}"
+                              for x in slots)
+            spoken = self.pack.prompt("confirm_slot", value=said)
+            shown = self.pack.prompt("confirm_slot", value=shown)
+            return self.say(prefix + spoken, text=f"{text} {shown}" if text else shown,
+                            pending=Pending("confirm", topic.id), private=True, **kw)
+        return self.slots_done(topic, lead, **kw)
 
-    def slots_done(self, topic: Topic) -> BotTurn:
+    def slots_done(self, topic: Topic, lead: str = "", **kw) -> BotTurn:
         assert topic.done is not None
-        values = {k: v for k, v in self.s.slots.items()}
+        values = {k: v for k, v in self.s.slots.items() if not k.startswith("_")}
         postcode = values.get("postcode", "")
         days = self.pack.waste_days(postcode) if postcode else None
         extra = dict(values, ophaaldagen=days or self.pack.fill(
             "Voor dit adres heb ik de ophaaldagen niet. Bel {telefoon}."))
-        spoken = self.pack.fill(topic.done.spoken, **extra)
+        spoken = (f"{lead} " if lead else "") + self.pack.fill(topic.done.spoken, **extra)
         text = self.pack.fill(topic.done.text, **extra)
         data = {k: v for k, v in values.items()}
         private = any(v and v in spoken for v in values.values())
@@ -116,11 +140,11 @@ class SlotFlow(_Parts):
             return self.say(f"{spoken} {self.pack.prompt('greeting_again')}", text=text,
                             pending=Pending("anything_else"),
                             actions=[Action("record", record)], answered=True,
-                            private=private)
+                            private=private, **kw)
         if not topic.automatable:
             return self.escalate("not_automatable", lead=spoken, data=data)
         return self.say(f"{spoken} {self.pack.prompt('greeting_again')}", text=text,
-                        pending=Pending("anything_else"), answered=True, private=private)
+                        pending=Pending("anything_else"), answered=True, private=private, **kw)
 
 
 class PersonFlow(_Parts):
@@ -183,8 +207,18 @@ class PersonFlow(_Parts):
                         pending=Pending("anything_else"), actions=[Action("callback", record)])
 
 
+def read_back(topic: Topic) -> list[Slot]:
+    """The slots read back before finishing: all short values, when any slot asks for it."""
+    if not any(x.confirm for x in topic.slots):
+        return []
+    return [x for x in topic.slots if x.confirm or x.type in TYPED or x.type in ("number", "name")]
+
+
 def spoken_value(slot: Slot, value: str) -> str:
-    """How Loket reads a value back: postcodes and numbers spaced so they are spoken clearly."""
+    """How Loket reads a value back: '9991 AB' (spoken as 'negenennegentig eenennegentig, aa
+    bee'), and '12 streepje 2' for house number 12-2, which would otherwise sound as a date."""
     if slot.type == "postcode" and len(value) == 6:
-        return f"{value[:4]} {value[4]} {value[5]}"
+        return f"{value[:4]} {value[4:]}"
+    if slot.type == "huisnummer" and "-" in value:
+        return value.replace("-", " streepje ")
     return value

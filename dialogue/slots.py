@@ -15,8 +15,57 @@ _THIS_NUMBER = re.compile(r"\b(dit nummer|dit telefoonnummer|hetzelfde nummer|wa
                           r"nummer waar ik mee bel|ja)\b")
 
 
+# Slot types whose values are recognisable in any sentence, asked for or not.
+TYPED = frozenset({"postcode", "huisnummer", "date", "time", "phone", "email"})
+
+
 def _entity(text: str, kind: str) -> str | None:
     return next((e.value for e in entities.extract(text) if e.type == kind), None)
+
+
+def values_in(slots: list[Slot], text: str, filled: dict[str, str], asked: Slot | None = None,
+              u: Understanding | None = None) -> dict[str, str]:
+    """Every slot value in this turn: the asked slot in any form, the others when typed.
+
+    'Postcode 9991 AB, huisnummer 12' gives both when only the postcode was asked; letters
+    after keyed postcode digits ('a b twaalf' after 9991) complete the postcode.
+    """
+    text = text.strip()
+    if not text:
+        return {}
+    digits = filled.pop("_postcode_cijfers", None)
+    if digits and asked is not None and asked.type == "postcode":
+        text = f"{digits} {text}"
+    found = entities.extract(text)
+    values: dict[str, str] = {}
+    used: set[int] = set()
+    for slot in slots:
+        if slot.type not in TYPED:
+            continue
+        hit = next((n for n, e in enumerate(found) if e.type == slot.type and n not in used),
+                   None)
+        if hit is not None:
+            used.add(hit)
+            values[slot.name] = found[hit].value
+    if asked is not None and asked.name not in values:
+        value = slot_value(asked, text, {}, u)
+        if value is not None:
+            values[asked.name] = value
+    return values
+
+
+def correction(slots: list[Slot], text: str) -> dict[str, str]:
+    """Values in an answer to a read-back: 'nee, huisnummer 14', or just 'nee veertien'
+    when one slot takes a plain number."""
+    values = values_in(slots, text, {})
+    numeric = [x for x in slots if x.type in ("huisnummer", "number")]
+    if len(numeric) == 1 and numeric[0].name not in values:
+        answer = next((e for e in entities.extract(text) if e.type == "yesno"), None)
+        rest = text[answer.end:] if answer is not None and answer.start == 0 else text
+        value = slot_value(numeric[0], rest.strip(" ,.!"), {}, None)  # 'nee, twaalf a'
+        if value is not None:
+            values[numeric[0].name] = value
+    return values
 
 
 def slot_value(slot: Slot, text: str, filled: dict[str, str], u: Understanding | None,
@@ -33,7 +82,9 @@ def slot_value(slot: Slot, text: str, filled: dict[str, str], u: Understanding |
     if slot.type == "huisnummer":
         if dtmf:
             return text if text.isdigit() else None
-        return _entity(text, "huisnummer") or _entity(text, "number")
+        # asked for a house number, '12-2' is one, not a date
+        return (_entity(text, "huisnummer") or _entity(text, "number")
+                or _entity(f"huisnummer {text}", "huisnummer"))
     if slot.type in {"date", "time", "phone", "email", "number"}:
         if dtmf and slot.type in {"phone", "number"}:
             return text

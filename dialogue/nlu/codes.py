@@ -125,8 +125,8 @@ def postcodes(syms: list[Sym]) -> list[Candidate]:
         end = run[-1] + 1
         if len(digits) != 4 or digits[0] == "0" or end >= len(syms):
             continue
-        if syms[end].gap.strip():
-            continue
+        if syms[end].gap.strip() not in ("", ","):
+            continue  # '9991 AB' or '9991, AB' as a recogniser may write it
         after = _letters_after(syms, end, 2)
         if after is None or after[0] in _BAD_POSTCODE_LETTERS:
             continue

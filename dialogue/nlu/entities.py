@@ -43,6 +43,8 @@ _HOUSE_TRIGGERS = frozenset({"nummer", "huisnummer", "nr"})
 _STREET_SUFFIXES = ("straat", "laan", "weg", "plein", "gracht", "kade", "singel", "dijk",
                     "dreef", "steeg", "markt", "plantsoen", "boulevard", "allee", "hof", "park")
 _NOT_STREETS = frozenset({"onderweg", "halfweg", "vanweg", "hierweg"})
+_ADDITION = frozenset({"toevoeging", "huisletter"})
+_BETWEEN = frozenset({"eh", "ehm", "uh", "uhm", "en"})  # words between a postcode and its number
 
 
 def _is_street(word: str) -> bool:
@@ -85,19 +87,31 @@ def _house(syms: list[Sym], j: int) -> tuple[str, int] | None:
     if nxt.letters and len(nxt.letters) == 1 and not nxt.gap.strip() and (
             k + 1 >= len(syms) or not syms[k + 1].any_letters()):
         return number + nxt.letters, k + 1
+    if nxt.word in _ADDITION and k + 1 < len(syms):
+        extra = syms[k + 1]
+        letter = extra.any_letters()
+        if letter and len(letter) == 1:
+            return number + letter, k + 2  # 'twaalf toevoeging a'
+        if extra.digits and extra.words <= 1:
+            return f"{number}-{extra.digits}", k + 2  # 'twaalf toevoeging twee'
     return number, k
 
 
 def house_numbers(syms: list[Sym], postcodes: list[Candidate]) -> list[Candidate]:
     """House numbers after 'nummer', a postcode or a street name, or written as '12a'."""
     after_postcode = {c[3] for c in postcodes}
+    before_postcode = {c[2] for c in postcodes}
     found: list[Candidate] = []
     for i, s in enumerate(syms):
         j = None
+        nxt = syms[i + 1] if i + 1 < len(syms) else None
         if s.word in _HOUSE_TRIGGERS:
             j = i + 2 if i + 1 < len(syms) and syms[i + 1].word == "is" else i + 1
         elif s.end in after_postcode or _is_street(s.word):
             j = i + 1
+            while s.end in after_postcode and j < min(len(syms), i + 3) and (
+                    syms[j].word in _BETWEEN):
+                j += 1  # '9991 AB eh 14', '9991 AB en 77'
         elif s.digits and s.words == 0 and i + 1 < len(syms) and syms[i + 1].gap == "" and (
                 syms[i + 1].letters and len(syms[i + 1].letters or "") == 1
                 and syms[i + 1].word != "e"):
@@ -106,6 +120,9 @@ def house_numbers(syms: list[Sym], postcodes: list[Candidate]) -> list[Candidate
             j = i  # '12 bis'
         elif i == 0 and s.value is not None and len(syms) == 2 and syms[1].letters:
             j = 0  # the whole answer is 'twaalf a'
+        elif (s.digits and not s.weak and nxt is not None and nxt.start in before_postcode
+              and "," in nxt.gap and (i == 0 or syms[i - 1].digits is None)):
+            j = i  # '12, 9991 AB': the number said right before the postcode
         hit = _house(syms, j) if j is not None else None
         if hit:
             start = syms[i].start if s.word in _HOUSE_TRIGGERS else syms[j].start

@@ -20,10 +20,12 @@ def word_value(word: str) -> int | None:
     w = fold(word)
     if not w.isalpha() or w in _NOT_NUMBERS:
         return None
-    try:
-        return int(text2num(w, "nl"))
-    except Exception:  # text2num raises ValueError (and sometimes others) for non-numbers
-        return None
+    for spelling in (w, w.replace("eeen", "eeën")):  # text2num needs 'tweeën…' with its ë
+        try:
+            return int(text2num(spelling, "nl"))
+        except Exception:  # text2num raises ValueError (and sometimes others) for non-numbers
+            continue
+    return None
 
 
 @lru_cache(maxsize=4096)

@@ -97,7 +97,11 @@ def _read(tok: Sym, raw: str, left: Sym | None, right: Sym | None) -> None:
         return
     glued_to_digits = (left is not None and left.word.isdigit() and tok.glued) or (
         right is not None and right.word.isdigit() and right.glued)
-    if len(w) == 1:
+    code_after_digits = (left is not None and left.word.isdigit() and len(w) == 2
+                         and raw.isupper() and w.isascii())
+    if code_after_digits:
+        tok.letters = w.upper()  # '9993 EF' as written: the letters E and F, not 'ef' (F)
+    elif len(w) == 1:
         if w in _AMBIGUOUS_LETTERS and not glued_to_digits:
             tok.loose = w.upper()
         else:

@@ -348,3 +348,42 @@ def test_questions_are_no_answers():
 def test_een_uur_is_a_duration_unless_om():
     assert values("ik heb een uur moeten wachten", "time") == []
     assert values("om een uur", "time") == ["13:00"]
+
+
+@pytest.mark.parametrize(("text", "postcode", "house"), [
+    ("9991 AB 12", "9991AB", "12"),
+    ("9991AB12", "9991AB", "12"),
+    ("Postcode 9991 AB, huisnummer 12", "9991AB", "12"),
+    ("Kerkstraat 12, 9991 AB", "9991AB", "12"),
+    ("huisnummer 12, postcode 9991 AB", "9991AB", "12"),
+    ("negen negen negen een a b twaalf", "9991AB", "12"),
+    ("negen negen negen een a b huisnummer twaalf a", "9991AB", "12A"),
+    ("9991 a van Anton b van Bernard, 12", "9991AB", "12"),
+    ("9991 AB 12 bis", "9991AB", "12 bis"),
+    ("9991 AB nummer 12-2", "9991AB", "12-2"),
+    ("negenduizend negenhonderd eenennegentig a b nummer twaalf", "9991AB", "12"),
+    # forms read wrongly before
+    ("postcode 9991 AB huisnummer 12 toevoeging a", "9991AB", "12A"),
+    ("9991 AB nummer 2 toevoeging 3", "9991AB", "2-3"),
+    ("12, 9991 AB", "9991AB", "12"),
+    ("twaalf, negen negen negen een a b", "9991AB", "12"),
+    ("postcode negen negen negen een, a b, huisnummer twaalf", "9991AB", "12"),
+    ("9993 EF 8", "9993EF", "8"),
+    ("Dorpsstraat 3, 9993 EN", "9993EN", "3"),
+    ("negenduizend negenhonderd tweeënnegentig a c nummer zesentwintig", "9992AC", "26"),
+    ("9991 AB en 77", "9991AB", "77"),
+    ("eh 9991 AB eh 14", "9991AB", "14"),
+])
+def test_postcode_and_house_number_in_one_breath(text, postcode, house):
+    assert values(text, "postcode") == [postcode]
+    assert values(text, "huisnummer") == [house]
+
+
+@pytest.mark.parametrize(("text", "expected"), [("tweeentwintig", "22"), ("tweeënnegentig", "92")])
+def test_number_words_with_or_without_diaeresis(text, expected):
+    assert values(text, "number") == [expected]
+
+
+@pytest.mark.parametrize("text", ["Kerkstraat en 5", "ik heb 3 kinderen en 1234 euro"])
+def test_no_house_number_across_other_words(text):
+    assert values(text, "huisnummer") == []
