@@ -315,7 +315,7 @@ class WhisperRecognizer(Recognizer):
             except (RuntimeError, ValueError, IndexError):  # keep the plain decode
                 log.warning("pooling the lead-in front-ends failed", exc_info=True)
         texts, keep, alts = [], [], []
-        for (tokens, avg_lp, no_speech, beams, logps), job in zip(outs, batch, strict=True):
+        for (tokens, avg_lp, no_speech, beams, scores), job in zip(outs, batch, strict=True):
             out_tokens, hints = list(tokens), job.hints
             o = self.options
             silent = no_speech > o.no_speech_threshold and avg_lp < o.log_prob_threshold
@@ -329,7 +329,9 @@ class WhisperRecognizer(Recognizer):
             keep.append([t for t in tokens if t < self._tok.eot] if text and job.words else [])
             # Only a beam decode has scores to compare (not a retry nor a pooled pick).
             nbest = o.nbest and text and out_tokens in beams
-            alts.append(self._alternatives(text, beams, logps, hints) if nbest else [])
+            alts.append(
+                self._alternatives(text, len(out_tokens), beams, scores, hints) if nbest else []
+            )
         words = self._words(encoded, keep, lengths, [j.offset for j in batch])
         return [
             RecognitionResult(
@@ -345,22 +347,37 @@ class WhisperRecognizer(Recognizer):
         ]
 
     def _alternatives(
-        self, text: str, beams: list[list[int]], logps: list[float], hints: tuple[str, ...]
+        self,
+        text: str,
+        n_tokens: int,
+        beams: list[list[int]],
+        scores: list[float],
+        hints: tuple[str, ...],
     ) -> list[tuple[str, float]]:
-        """The beam's distinct readings with posteriors (softmax of their log-probabilities).
+        """The beam's distinct readings with posteriors over the n-best.
 
-        Each reading is cleaned like the result; readings that differ only in case or
-        punctuation are merged. ``text`` (the result) comes first, the rest by posterior.
+        A reading's log-score is what the recogniser ranks by (the length-normalised
+        log-probability, less the unknown-word rate when the word list re-ranks), times
+        the result's length in tokens: a softmax of those gives the posteriors, so the
+        result is normally the most probable reading. Each reading is cleaned like the
+        result; readings that differ only in case or punctuation are merged. ``text``
+        (the result) comes first, the rest by posterior.
         """
         if len(beams) < 2:
             return []
-        top = max(logps)
-        weights = [math.exp(lp - top) for lp in logps]
+        words = lexicon.load() if self.options.rerank else frozenset()
+        raws = [self._tok.decode(ids).strip() for ids in beams]
+        logs = [
+            max(1, n_tokens) * (sc - (lexicon.unknown_rate(raw, words, hints) if words else 0.0))
+            for raw, sc in zip(raws, scores, strict=True)
+        ]
+        top = max(logs)
+        weights = [math.exp(lg - top) for lg in logs]
         merged: dict[str, list] = {_reading_key(text): [text, 0.0]}
-        for ids, w in zip(beams, weights, strict=True):
-            reading = _drop_repeats(self._tok.decode(ids).strip())
-            if reading and self.options.rerank:
-                reading = lexicon.correct(reading, lexicon.load(), hints)
+        for raw, w in zip(raws, weights, strict=True):
+            reading = _drop_repeats(raw)
+            if reading and words:
+                reading = lexicon.correct(reading, words, hints)
             key = _reading_key(reading)
             if key:
                 merged.setdefault(key, [reading, 0.0])[1] += w
@@ -381,14 +398,14 @@ class WhisperRecognizer(Recognizer):
         """Decode the batch, retrying items that look like hallucinations at higher temperature.
 
         Each item is (tokens, mean log-probability, no-speech probability, the beam's
-        hypotheses at temperature 0, their summed log-probabilities).
+        hypotheses at temperature 0, their length-normalised log-probabilities).
         """
         o = self.options
         out: list[tuple[list[int], float, float, list[list[int]], list[float]] | None] = [
             None
         ] * len(prompts)
         beams: list[list[list[int]]] = [[] for _ in prompts]
-        logps: list[list[float]] = [[] for _ in prompts]
+        scores: list[list[float]] = [[] for _ in prompts]
         todo = list(range(len(prompts)))
         for t_i, temp in enumerate(o.temperatures):
             if not todo:
@@ -412,16 +429,12 @@ class WhisperRecognizer(Recognizer):
             for i, r in zip(todo, res, strict=True):
                 if temp == 0:
                     beams[i] = [list(ids) for ids in r.sequences_ids]
-                    # CTranslate2 scores are divided by the length (length_penalty 1).
-                    logps[i] = [
-                        float(sc) * max(1, len(ids))
-                        for ids, sc in zip(r.sequences_ids, r.scores, strict=True)
-                    ]
+                    scores[i] = [float(sc) for sc in r.scores]
                 k = self._choose(r, hints[i]) if temp == 0 else 0
                 tokens = r.sequences_ids[k]
                 n = len(tokens)
                 avg_lp = r.scores[k] * n / (n + 1) if n else r.scores[k]
-                cand = (tokens, float(avg_lp), float(r.no_speech_prob), beams[i], logps[i])
+                cand = (tokens, float(avg_lp), float(r.no_speech_prob), beams[i], scores[i])
                 bad = _compression(self._tok.decode(tokens)) > o.compression_ratio_threshold or (
                     avg_lp < o.log_prob_threshold and r.no_speech_prob < o.no_speech_threshold
                 )
