@@ -108,13 +108,17 @@ def recordings(manifest: Path, intents: set[str], limit: int | None = None) -> I
     if rows and ("file" not in rows[0] or "transcript" not in rows[0]):
         raise AudioError(f"{manifest}: needs 'file' and 'transcript' columns")
     rows = [r for r in rows if (r.get("transcript") or "").strip()][:limit]
-    for row in rows:
-        pcm = audio.load(manifest.parent / row["file"], SAMPLE_RATE)
-        if row.get("channel") != "phone":
-            pcm = phone_channel(pcm, SAMPLE_RATE)
-        label = row.get("intent") or row.get("topic")
-        yield Spoken(row["file"], row["transcript"], label if label in intents else None,
-                     pcm, SAMPLE_RATE)
+
+    def load() -> Iterator[Spoken]:
+        for row in rows:
+            pcm = audio.load(manifest.parent / row["file"], SAMPLE_RATE)
+            if row.get("channel") != "phone":
+                pcm = phone_channel(pcm, SAMPLE_RATE)
+            label = row.get("intent") or row.get("topic")
+            yield Spoken(row["file"], row["transcript"], label if label in intents else None,
+                         pcm, SAMPLE_RATE)
+
+    return load()
 
 
 def synthesised(texts: Path, intents: set[str], limit: int | None = None,
@@ -127,14 +131,18 @@ def synthesised(texts: Path, intents: set[str], limit: int | None = None,
     if rows and ("text" not in rows[0] or "intent" not in rows[0]):
         raise AudioError(f"{texts}: needs 'text' and 'intent' columns")
     rows = [r for r in rows[::max(1, every)] if (r.get("text") or "").strip()][:limit]
-    speaker = Speaker(use_cache=False)
-    for i, row in enumerate(rows):
-        pcm, rate, meta = render(speaker, row["text"], i)
-        if meta["channel"] != "phone":
-            pcm = phone_channel(pcm, rate)
-        label = row["intent"]
-        yield Spoken(f"{texts.name}:{i}", row["text"], label if label in intents else None,
-                     pcm, rate)
+
+    def speak() -> Iterator[Spoken]:
+        speaker = Speaker(use_cache=False)
+        for i, row in enumerate(rows):
+            pcm, rate, meta = render(speaker, row["text"], i)
+            if meta["channel"] != "phone":
+                pcm = phone_channel(pcm, rate)
+            label = row["intent"]
+            yield Spoken(f"{texts.name}:{i}", row["text"],
+                         label if label in intents else None, pcm, rate)
+
+    return speak()
 
 
 def run(items: Iterator[Spoken], rec: Recognizer, nlu: Understander,

@@ -165,14 +165,17 @@ def eval_spoken(
         raise AudioError(f"{manifest}: no such manifest")
     if texts is not None and not texts.is_file():
         raise AudioError(f"{texts}: no such file")
+    # Labels are checked against the intents once the model is loaded; rows are read now,
+    # so a bad file fails before the (slow) models load.
+    intents: set[str] = set()
+    items = spoken.recordings(manifest, intents, limit)
+    if texts is not None:
+        items = chain(items, spoken.synthesised(texts, intents, limit, every))
     rec = engines.load("whisper", model)
     if not isinstance(rec, WhisperRecognizer):
         raise VoiceError("the n-best comparison needs the Whisper engine; give a Whisper --model")
     nlu = _understander(None)[1]
-    intents = set(TOPICS) | set(nlu.content.conversation.examples) | {"buiten_gemeente"}
-    items = spoken.recordings(manifest, intents, limit)
-    if texts is not None:
-        items = chain(items, spoken.synthesised(texts, intents, limit, every))
+    intents |= set(TOPICS) | set(nlu.content.conversation.examples) | {"buiten_gemeente"}
 
     def show(r: spoken.ItemResult) -> None:
         if not json_out:
