@@ -179,7 +179,7 @@ class Understander:
                    ) -> Understanding:
         """Understand ``text``; with a recogniser's n-best, the reading understood best."""
         if alternatives:
-            return choose_reading(self._understand_one, text, alternatives)
+            return choose_reading(self._understand_one, text, alternatives, self.threshold)
         return self._understand_one(text)
 
     def _understand_one(self, text: str) -> Understanding:
@@ -219,21 +219,29 @@ def readings(text: str, alternatives: Sequence[str | tuple[str, float]]
 
 
 def choose_reading(understand: Callable[[str], Understanding], text: str,
-                   alternatives: Sequence[str | tuple[str, float]]) -> Understanding:
+                   alternatives: Sequence[str | tuple[str, float]],
+                   floor: float = CONFIDENT) -> Understanding:
     """The reading with the highest recognition probability x understanding confidence.
 
-    A reading whose recognition probability is below the best score so far cannot win
-    (confidence is at most 1), so it is not understood at all: a sure top hypothesis
-    costs one understanding, as without n-best. Ties keep the recogniser's order.
+    A reading that is not understood (onbekend) counts with ``floor``, the confidence
+    below which nothing is trusted: the dialogue cannot tell such readings apart, so
+    among them the recogniser's choice stands, and when the best reading is one of
+    them the top hypothesis is kept. A reading whose recognition probability is below
+    the best score so far cannot win (confidence is at most 1) and is not understood
+    at all: a sure top hypothesis costs one understanding. Ties keep the recogniser's
+    order.
     """
     best: Understanding | None = None
+    first: Understanding | None = None
     best_score = -1.0
     for rank, (reading, p) in enumerate(readings(text, alternatives)):
         if p <= best_score:
             continue
         u = understand(reading)
-        if p * u.confidence > best_score:
-            best, best_score = u, p * u.confidence
+        first = first or u
+        score = p * (floor if u.intent == "onbekend" else u.confidence)
+        if score > best_score:
+            best, best_score = u, score
             best.reading = rank
-    assert best is not None
-    return best
+    assert best is not None and first is not None
+    return first if best.intent == "onbekend" else best

@@ -73,6 +73,13 @@ def test_a_likely_reading_is_kept_over_an_unlikely_clear_one(nlu):
     assert u.intent == nlu.understand(top).intent
 
 
+def test_among_readings_not_understood_the_top_hypothesis_stands(nlu):
+    top, other = "blub blub blub", "hoe laat speelt ajax zondag tegen feyenoord"
+    assert nlu.understand(top).intent == nlu.understand(other).intent == "onbekend"
+    u = nlu.understand(top, alternatives=[(top, 0.3), (other, 0.7)])
+    assert (u.text, u.reading, u.intent) == (top, 0, "onbekend")
+
+
 def test_readings_merge_duplicates_and_normalise():
     from dialogue.nlu.understand import readings
 
