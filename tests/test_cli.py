@@ -120,22 +120,6 @@ def test_eval_spoken_input_errors(tmp_path):
     one_clear_error(run("eval", "spoken", "--every", "0"), "at least 1")
 
 
-@pytest.mark.model
-def test_eval_spoken_json(tmp_path):
-    manifest = tmp_path / "m.tsv"
-    manifest.write_text(
-        "file\ttranscript\ttopic\n"
-        f"{FIXTURES / 'ja_01.wav'}\tJa, dat klopt.\tbevestigen\n"
-        f"{FIXTURES / 'postcode_01.wav'}\tMijn postcode is 2511 AB.\tpostcode\n"
-    )
-    p = run("eval", "spoken", "--json", str(manifest))
-    assert p.returncode == 0, p.stderr
-    report = json.loads(p.stdout.strip().splitlines()[-1])
-    assert report["recordings"] == 2 and report["with_intent"] == 1  # postcode is no intent
-    assert report["top1_accuracy"] in (0, 1) and report["nbest_accuracy"] in (0, 1)
-    assert report["words"] >= 7 and report["mean_readings"] >= 1
-
-
 def test_say_empty_text(tmp_path):
     one_clear_error(run("say", "  ", "-o", str(tmp_path / "x.wav")), "empty")
 
