@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from dialogue import aspects
@@ -179,6 +180,10 @@ class _Turn(SlotFlow, PersonFlow):
         if digits:
             return self.dtmf(digits)
         self.u = u = self.d.nlu.understand(turn.text or "", turn.alternatives)
+        if u.reading:  # a lower-ranked reading was understood clearly better: act on it
+            self.line.reading = u.text
+            self.turn = turn = replace(turn, text=u.text)
+            log.debug("session %s: acting on n-best reading %d", s.id, u.reading)
         if turn.confidence is not None and turn.confidence < LOW_ASR and u.confidence < 0.8:
             u.intent = "onbekend"  # a doubtful hearing of a doubtful sentence
         self.line.intent = u.intent  # line.confidence stays the recogniser's

@@ -13,7 +13,8 @@ class UserTurn:
 
     text: str = ""
     confidence: float | None = None  # the recogniser's, when it has one
-    alternatives: list[str] = field(default_factory=list)  # n-best, best first
+    # the recogniser's n-best, best first: (text, posterior) or bare texts
+    alternatives: list[tuple[str, float]] | list[str] = field(default_factory=list)
     dtmf: str | None = None  # keys pressed, e.g. "1234#"
     heard: str | None = None  # set when the caller cut Loket off: what they did hear
     at: dt.datetime | None = None  # when the turn happened (default: now)
@@ -48,6 +49,7 @@ class Line:
     intent: str | None = None
     confidence: float | None = None
     cut_off: bool = False
+    reading: str | None = None  # the recogniser's reading acted on, when not its top one
 
 
 @dataclass

@@ -136,6 +136,79 @@ def eval_asr(
     )
 
 
+def eval_spoken(
+    manifest: Annotated[
+        Path,
+        typer.Argument(help="recordings: TSV with 'file', 'transcript' and 'topic' or 'intent'"),
+    ] = Path("audio_fixtures/manifest.tsv"),
+    texts: Annotated[
+        Path | None,
+        typer.Option(help="also speak these texts (TSV 'text', 'intent') with the synthesiser"),
+    ] = None,
+    every: Annotated[int, typer.Option(help="with --texts: every Nth text")] = 1,
+    limit: Annotated[int | None, typer.Option(help="at most N items from each source")] = None,
+    model: ModelOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Spoken requests over the phone line: intent and WER, top hypothesis vs n-best choice."""
+    from itertools import chain
+
+    from dialogue.intents import TOPICS
+    from loket import spoken
+    from loket.dialogue_cmds import _understander
+    from voice.asr import engines
+    from voice.asr.whisper_asr import WhisperRecognizer
+
+    if every < 1 or (limit is not None and limit < 1):
+        raise VoiceError("--every and --limit must be at least 1")
+    if not manifest.is_file():
+        raise AudioError(f"{manifest}: no such manifest")
+    if texts is not None and not texts.is_file():
+        raise AudioError(f"{texts}: no such file")
+    # Labels are checked against the intents once the model is loaded; rows are read now,
+    # so a bad file fails before the (slow) models load.
+    intents: set[str] = set()
+    items = spoken.recordings(manifest, intents, limit)
+    if texts is not None:
+        items = chain(items, spoken.synthesised(texts, intents, limit, every))
+    rec = engines.load("whisper", model)
+    if not isinstance(rec, WhisperRecognizer):
+        raise VoiceError("the n-best comparison needs the Whisper engine; give a Whisper --model")
+    nlu = _understander(None)[1]
+    intents |= set(TOPICS) | set(nlu.content.conversation.examples) | {"buiten_gemeente"}
+
+    def show(r: spoken.ItemResult) -> None:
+        if not json_out:
+            mark = "" if r.chosen == r.top else f"\t-> {r.chosen}"
+            typer.echo(f"{r.name}\t{r.intent or '-'}\t{r.top_intent}/{r.nbest_intent}"
+                       f"\t{r.top}{mark}")
+
+    report = spoken.run(items, rec, nlu, on_item=show).to_dict()
+    if json_out:
+        print(json.dumps(report))
+        return
+    if report["with_intent"]:
+        out.print(
+            f"intent accuracy: top hypothesis {report['top1_accuracy']:.1%}, n-best choice "
+            f"{report['nbest_accuracy']:.1%} ({report['with_intent']} requests; "
+            f"{report['fixed']} fixed, {report['broken']} broken)",
+            markup=False,
+        )
+    out.print(
+        f"WER of the text acted on: top {report['top_wer']:.2%}, n-best choice "
+        f"{report['chosen_wer']:.2%} ({report['words']} words, {report['recordings']} "
+        f"recordings, reading changed in {report['reading_changed']}, "
+        f"{report['mean_readings']} readings each)",
+        markup=False,
+    )
+    out.print(
+        f"understanding p50/p95: top {report['understand_ms_p50']}/"
+        f"{report['understand_ms_p95']} ms, n-best {report['nbest_understand_ms_p50']}/"
+        f"{report['nbest_understand_ms_p95']} ms",
+        markup=False,
+    )
+
+
 models_app = typer.Typer(help="Recognition models.", no_args_is_help=True)
 
 

@@ -106,6 +106,20 @@ def test_eval_manifest_errors(tmp_path):
     one_clear_error(run("eval", "asr", str(gone)), "not found")
 
 
+def test_eval_spoken_input_errors(tmp_path):
+    one_clear_error(run("eval", "spoken", str(tmp_path / "m.tsv")), "no such manifest")
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("name\ttext\nx.wav\thallo\n")
+    one_clear_error(run("eval", "spoken", str(bad)), "'file' and 'transcript'")
+    texts = tmp_path / "texts.tsv"
+    texts.write_text("zin\nhallo\n")
+    manifest = tmp_path / "ok.tsv"
+    manifest.write_text("file\ttranscript\n")
+    one_clear_error(run("eval", "spoken", str(manifest), "--texts", str(texts)),
+                    "'text' and 'intent'")
+    one_clear_error(run("eval", "spoken", "--every", "0"), "at least 1")
+
+
 def test_say_empty_text(tmp_path):
     one_clear_error(run("say", "  ", "-o", str(tmp_path / "x.wav")), "empty")
 

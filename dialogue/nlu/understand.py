@@ -8,6 +8,7 @@ import logging
 import os
 import pickle
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ notice = logging.getLogger("loket.notice")
 CONFIDENT = 0.30  # below this the top intent is not trusted: onbekend (chosen by 4-fold CV)
 SAFETY_MATCH = 93  # fuzzy partial ratio for a safety phrase
 MODEL_VERSION = "2"
+MAX_READINGS = 4  # of a recogniser's n-best, the most probable understood at most
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Understanding:
     organisation: Organisation | None = None
     referral_reason: str | None = None
     safety: Safety | None = None
+    reading: int = 0  # which of the recogniser's readings this is (0: its top hypothesis)
 
     def top(self, n: int = 3) -> list[tuple[str, float]]:
         return self.alternatives[:n]
@@ -171,19 +174,18 @@ class Understander:
                     return item
         return None
 
-    def understand(self, text: str, alternatives: list[str] | None = None) -> Understanding:
-        texts = [text, *(alternatives or [])][:4]
-        texts = [t for t in texts if normalize(t)] or [text]
-        if not normalize(texts[0]):
+    def understand(self, text: str,
+                   alternatives: Sequence[str | tuple[str, float]] | None = None
+                   ) -> Understanding:
+        """Understand ``text``; with a recogniser's n-best, the reading understood best."""
+        if alternatives:
+            return choose_reading(self._understand_one, text, alternatives, self.threshold)
+        return self._understand_one(text)
+
+    def _understand_one(self, text: str) -> Understanding:
+        if not normalize(text):
             return Understanding(text, "onbekend", 1.0, [("onbekend", 1.0)])
-        ranked_each = self.classifier.predict(texts)
-        weights = [1.0] + [0.5] * (len(texts) - 1)
-        scores: dict[str, float] = {}
-        for w, ranked in zip(weights, ranked_each, strict=True):
-            for intent, p in ranked:
-                scores[intent] = scores.get(intent, 0.0) + w * p
-        total = sum(weights)
-        ranked = sorted(((i, s / total) for i, s in scores.items()), key=lambda x: -x[1])
+        ranked = self.classifier.predict([text])[0]
         intent, conf = ranked[0]
         result = Understanding(text, intent, conf, ranked,
                                entity_mod.extract(text), safety=self.safety(text))
@@ -195,3 +197,51 @@ class Understander:
             result.organisation = referral.organisation
             result.referral_reason = referral.reason
         return result
+
+
+def readings(text: str, alternatives: Sequence[str | tuple[str, float]]
+             ) -> list[tuple[str, float]]:
+    """The distinct readings with recognition probabilities, ``text`` first.
+
+    Scored alternatives (text, posterior) come from the recogniser and may include
+    ``text``; bare strings get the old fixed weights (1 for ``text``, 0.5 each).
+    """
+    weights: dict[str, tuple[str, float]] = {}
+    scored = [a for a in alternatives if not isinstance(a, str)]
+    top = next((p for t, p in scored if normalize(t) == normalize(text)), None)
+    for t, p in [(text, 1.0 if top is None else top),
+                 *((a, 0.5) if isinstance(a, str) else a for a in alternatives)]:
+        key = normalize(t)
+        if key and key not in weights:
+            weights[key] = (t, float(p))
+    total = sum(p for _, p in weights.values()) or 1.0
+    return [(t, p / total) for t, p in weights.values()][:MAX_READINGS] or [(text, 1.0)]
+
+
+def choose_reading(understand: Callable[[str], Understanding], text: str,
+                   alternatives: Sequence[str | tuple[str, float]],
+                   floor: float = CONFIDENT) -> Understanding:
+    """The reading with the highest recognition probability x understanding confidence.
+
+    A reading that is not understood (onbekend) counts with ``floor``, the confidence
+    below which nothing is trusted: the dialogue cannot tell such readings apart, so
+    among them the recogniser's choice stands, and when the best reading is one of
+    them the top hypothesis is kept. A reading whose recognition probability is below
+    the best score so far cannot win (confidence is at most 1) and is not understood
+    at all: a sure top hypothesis costs one understanding. Ties keep the recogniser's
+    order.
+    """
+    best: Understanding | None = None
+    first: Understanding | None = None
+    best_score = -1.0
+    for rank, (reading, p) in enumerate(readings(text, alternatives)):
+        if p <= best_score:
+            continue
+        u = understand(reading)
+        first = first or u
+        score = p * (floor if u.intent == "onbekend" else u.confidence)
+        if score > best_score:
+            best, best_score = u, score
+            best.reading = rank
+    assert best is not None and first is not None
+    return first if best.intent == "onbekend" else best

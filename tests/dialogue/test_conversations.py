@@ -242,6 +242,20 @@ def test_help_and_doubtful_hearing(content, nlu, slugs):
     assert call.say("help").spoken == content.get(slugs[0]).prompt("help")
 
 
+def test_the_transcript_keeps_the_top_hypothesis_and_the_reading_acted_on(content, nlu, slugs):
+    call = Call(content, nlu, slugs[0])
+    top, other = ("ik wil een op strak maken op de gemeente thuis",
+                  "ik wil een afspraak maken op het gemeentehuis")
+    bot = call.dialogue.respond(call.sid, UserTurn(text=top, confidence=0.6,
+                                                   alternatives=[(top, 0.6), (other, 0.4)]))
+    assert bot.intent == "afspraak"
+    line = [ln for ln in call.session.transcript if ln.role == "caller"][-1]
+    assert (line.text, line.reading) == (top, other)
+    call.say("ja")
+    plain = [ln for ln in call.session.transcript if ln.role == "caller"][-1]
+    assert plain.reading is None
+
+
 def test_answers_are_marked_for_call_outcomes(content, nlu, slugs):
     """Only a turn that answers the caller's question counts as answered (a caller who got
     nothing but "sorry" or a callback offer was not helped)."""

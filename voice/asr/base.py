@@ -33,7 +33,8 @@ class RecognitionResult:
     words: list[Word] = field(default_factory=list)
     start: float = 0.0
     end: float = 0.0
-    alternatives: list[str] = field(default_factory=list)
+    # The n-best readings (text, posterior over the n-best), this text first; may be empty.
+    alternatives: list[tuple[str, float]] = field(default_factory=list)
     # Set when the recogniser failed on this utterance (the text is then empty).
     error: str | None = None
 
@@ -54,7 +55,7 @@ class RecognitionResult:
                 }
                 for w in self.words
             ],
-            "alternatives": self.alternatives,
+            "alternatives": [{"text": t, "score": p} for t, p in self.alternatives],
         }
 
 
@@ -146,4 +147,5 @@ def join_finals(finals: Sequence[RecognitionResult]) -> RecognitionResult:
         words=words,
         start=finals[0].start,
         end=finals[-1].end,
+        alternatives=list(finals[0].alternatives) if len(finals) == 1 else [],
     )

@@ -76,6 +76,9 @@ class WhisperOptions:
     # seconds of silence; their beams are pooled and one hypothesis picked by
     # minimum Bayes risk (voice/asr/combine.py). Costs one more encode and decode each.
     lead_ins: tuple[float, ...] = ()
+    # Keep the beam's hypotheses as n-best alternatives with posteriors (RecognitionResult
+    # .alternatives), for the dialogue to choose the reading it understands best.
+    nbest: bool = True
 
     @classmethod
     def from_env(cls) -> "WhisperOptions":
@@ -311,9 +314,9 @@ class WhisperRecognizer(Recognizer):
                 outs = self._pool(batch, encoded, lengths, prompts, outs, max_tokens)
             except (RuntimeError, ValueError, IndexError):  # keep the plain decode
                 log.warning("pooling the lead-in front-ends failed", exc_info=True)
-        texts, keep = [], []
-        for (tokens, avg_lp, no_speech, _), job in zip(outs, batch, strict=True):
-            hints = job.hints
+        texts, keep, alts = [], [], []
+        for (tokens, avg_lp, no_speech, beams, scores), job in zip(outs, batch, strict=True):
+            out_tokens, hints = list(tokens), job.hints
             o = self.options
             silent = no_speech > o.no_speech_threshold and avg_lp < o.log_prob_threshold
             raw = "" if silent else self._tok.decode(tokens).strip()
@@ -324,6 +327,11 @@ class WhisperRecognizer(Recognizer):
                 text = lexicon.correct(text, lexicon.load(), hints)
             texts.append(text)
             keep.append([t for t in tokens if t < self._tok.eot] if text and job.words else [])
+            # Only a beam decode has scores to compare (not a retry nor a pooled pick).
+            nbest = o.nbest and text and out_tokens in beams
+            alts.append(
+                self._alternatives(text, len(out_tokens), beams, scores, hints) if nbest else []
+            )
         words = self._words(encoded, keep, lengths, [j.offset for j in batch])
         return [
             RecognitionResult(
@@ -333,9 +341,52 @@ class WhisperRecognizer(Recognizer):
                 words=w,
                 start=job.offset,
                 end=job.offset + len(job.audio) / 16000,
+                alternatives=alt,
             )
-            for job, text, out, w in zip(batch, texts, outs, words, strict=True)
+            for job, text, out, w, alt in zip(batch, texts, outs, words, alts, strict=True)
         ]
+
+    def _alternatives(
+        self,
+        text: str,
+        n_tokens: int,
+        beams: list[list[int]],
+        scores: list[float],
+        hints: tuple[str, ...],
+    ) -> list[tuple[str, float]]:
+        """The beam's distinct readings with posteriors over the n-best.
+
+        A reading's log-score is what the recogniser ranks by (the length-normalised
+        log-probability, less the unknown-word rate when the word list re-ranks), times
+        the result's length in tokens: a softmax of those gives the posteriors, so the
+        result is normally the most probable reading. Each reading is cleaned like the
+        result; readings that differ only in case or punctuation are merged. ``text``
+        (the result) comes first, the rest by posterior.
+        """
+        if len(beams) < 2:
+            return []
+        words = lexicon.load() if self.options.rerank else frozenset()
+        raws = [self._tok.decode(ids).strip() for ids in beams]
+        logs = [
+            max(1, n_tokens) * (sc - (lexicon.unknown_rate(raw, words, hints) if words else 0.0))
+            for raw, sc in zip(raws, scores, strict=True)
+        ]
+        top = max(logs)
+        weights = [math.exp(lg - top) for lg in logs]
+        merged: dict[str, list] = {_reading_key(text): [text, 0.0]}
+        for raw, w in zip(raws, weights, strict=True):
+            reading = _drop_repeats(raw)
+            if reading and words:
+                reading = lexicon.correct(reading, words, hints)
+            key = _reading_key(reading)
+            if key:
+                merged.setdefault(key, [reading, 0.0])[1] += w
+        total = sum(p for _, p in merged.values())
+        if total <= 0 or len(merged) < 2:
+            return []
+        first, *rest = merged.values()
+        rest.sort(key=lambda item: -item[1])
+        return [(t, round(p / total, 4)) for t, p in [first, *rest]]
 
     def _generate(
         self,
@@ -343,15 +394,18 @@ class WhisperRecognizer(Recognizer):
         prompts: list[list[int]],
         hints: list[tuple[str, ...]],
         max_tokens: int = _MAX_TOKENS,
-    ) -> list[tuple[list[int], float, float, list[list[int]]]]:
+    ) -> list[tuple[list[int], float, float, list[list[int]], list[float]]]:
         """Decode the batch, retrying items that look like hallucinations at higher temperature.
 
         Each item is (tokens, mean log-probability, no-speech probability, the beam's
-        hypotheses at temperature 0).
+        hypotheses at temperature 0, their length-normalised log-probabilities).
         """
         o = self.options
-        out: list[tuple[list[int], float, float, list[list[int]]] | None] = [None] * len(prompts)
+        out: list[tuple[list[int], float, float, list[list[int]], list[float]] | None] = [
+            None
+        ] * len(prompts)
         beams: list[list[list[int]]] = [[] for _ in prompts]
+        scores: list[list[float]] = [[] for _ in prompts]
         todo = list(range(len(prompts)))
         for t_i, temp in enumerate(o.temperatures):
             if not todo:
@@ -361,7 +415,7 @@ class WhisperRecognizer(Recognizer):
                 prompts,
                 todo,
                 beam_size=o.beam_size if temp == 0 else 1,
-                num_hypotheses=o.beam_size if temp == 0 and o.rerank else 1,
+                num_hypotheses=o.beam_size if temp == 0 and (o.rerank or o.nbest) else 1,
                 sampling_temperature=max(temp, 1e-6) if temp > 0 else 1.0,
                 sampling_topk=0 if temp > 0 else 1,
                 max_length=max_tokens,
@@ -375,11 +429,12 @@ class WhisperRecognizer(Recognizer):
             for i, r in zip(todo, res, strict=True):
                 if temp == 0:
                     beams[i] = [list(ids) for ids in r.sequences_ids]
+                    scores[i] = [float(sc) for sc in r.scores]
                 k = self._choose(r, hints[i]) if temp == 0 else 0
                 tokens = r.sequences_ids[k]
                 n = len(tokens)
                 avg_lp = r.scores[k] * n / (n + 1) if n else r.scores[k]
-                cand = (tokens, float(avg_lp), float(r.no_speech_prob), beams[i])
+                cand = (tokens, float(avg_lp), float(r.no_speech_prob), beams[i], scores[i])
                 bad = _compression(self._tok.decode(tokens)) > o.compression_ratio_threshold or (
                     avg_lp < o.log_prob_threshold and r.no_speech_prob < o.no_speech_threshold
                 )
@@ -511,6 +566,11 @@ def _select(encoded, indices: list[int]):
 
     arr = np.asarray(encoded)[indices]
     return ctranslate2.StorageView.from_array(np.ascontiguousarray(arr))
+
+
+def _reading_key(text: str) -> str:
+    """A reading without case and punctuation, to merge beams that differ only in those."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
 def _compression(text: str) -> float:

@@ -55,6 +55,40 @@ def test_recogniser_alternatives_are_used(nlu):
     assert u.intent == "rijbewijs"
 
 
+def test_a_lower_ranked_reading_understood_clearly_better_is_chosen(nlu):
+    # What Whisper heard over the phone for "Ik wil een afspraak maken op het gemeentehuis".
+    top, other = ("ik wil een op strak maken op de gemeente thuis",
+                  "ik wil een afspraak maken op het gemeentehuis")
+    assert nlu.understand(top).intent != "afspraak"
+    u = nlu.understand(top, alternatives=[(top, 0.6), (other, 0.4)])
+    assert (u.intent, u.text, u.reading) == ("afspraak", other, 1)
+    assert u.entities == nlu.understand(other).entities
+
+
+def test_a_likely_reading_is_kept_over_an_unlikely_clear_one(nlu):
+    top, other = ("ik wil een op strak maken op de gemeente thuis",
+                  "ik wil een afspraak maken op het gemeentehuis")
+    u = nlu.understand(top, alternatives=[(top, 0.95), (other, 0.05)])
+    assert (u.text, u.reading) == (top, 0)
+    assert u.intent == nlu.understand(top).intent
+
+
+def test_among_readings_not_understood_the_top_hypothesis_stands(nlu):
+    top, other = "blub blub blub", "hoe laat speelt ajax zondag tegen feyenoord"
+    assert nlu.understand(top).intent == nlu.understand(other).intent == "onbekend"
+    u = nlu.understand(top, alternatives=[(top, 0.3), (other, 0.7)])
+    assert (u.text, u.reading, u.intent) == (top, 0, "onbekend")
+
+
+def test_readings_merge_duplicates_and_normalise():
+    from dialogue.nlu.understand import readings
+
+    got = readings("Ja, graag.", [("Ja, graag.", 0.5), ("ja graag", 0.2), ("nee graag", 0.3)])
+    assert [t for t, _ in got] == ["Ja, graag.", "nee graag"]
+    assert sum(p for _, p in got) == pytest.approx(1.0)
+    assert got[0][1] == pytest.approx(0.5 / 0.8)
+
+
 def test_entities_and_referral_in_json(nlu):
     u = nlu.understand("mijn postcode is 1234 AB nummer twaalf").to_json()
     assert ("postcode", "1234AB") in [(e["type"], e["value"]) for e in u["entities"]]

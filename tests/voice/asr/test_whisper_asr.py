@@ -298,7 +298,7 @@ def test_jobs_with_different_hint_prompts_share_a_batch(whisper, monkeypatch):
     nee = audio.load(FIXTURES / "nee_01.wav")
     short, long = ("ja", "nee"), ("ja", "nee", "graag", "paspoort aanvragen", "afspraak maken")
     assert len(whisper._prompt(short)) != len(whisper._prompt(long))
-    alone = [whisper.decode(ja, short).text, whisper.decode(nee, long).text]
+    alone = [whisper.decode(ja, short), whisper.decode(nee, long)]
 
     def submit():
         return [whisper.submit(ja, short), whisper.submit(nee, long),
@@ -306,8 +306,40 @@ def test_jobs_with_different_hint_prompts_share_a_batch(whisper, monkeypatch):
 
     jobs, batches = _held_batch(whisper, monkeypatch, submit)
     assert _one_batch(jobs, batches)  # the worker took them together
-    texts = [j.future.result(timeout=120).text for j in jobs]
-    assert texts == alone * 2
+    results = [j.future.result(timeout=120) for j in jobs]
+    assert [r.text for r in results] == [r.text for r in alone] * 2
+    # Each keeps its own n-best, as when decoded alone.
+    for got, want in zip(results, alone * 2, strict=True):
+        assert [t for t, _ in got.alternatives] == [t for t, _ in want.alternatives]
+        assert [p for _, p in got.alternatives] == pytest.approx(
+            [p for _, p in want.alternatives], abs=0.02)
+
+
+def test_nbest_alternatives_from_a_phone_line_decode(whisper, fixtures):
+    from voice.asr.whisper_asr import _reading_key
+    from voice.channel import phone_channel
+
+    sizes = []
+    for row in fixtures[:6]:
+        r = whisper.transcribe(phone_channel(audio.load(FIXTURES / row["file"])), words=False)
+        alts = r.alternatives
+        sizes.append(len(alts))
+        if not alts:
+            continue
+        assert alts[0][0] == r.text  # the result first, then the rest by posterior
+        assert sum(p for _, p in alts) == pytest.approx(1.0, abs=0.01)
+        assert all(0.0 <= p <= 1.0 for _, p in alts)
+        assert [p for _, p in alts[1:]] == sorted((p for _, p in alts[1:]), reverse=True)
+        assert len({_reading_key(t) for t, _ in alts}) == len(alts)  # distinct readings
+        assert r.to_dict()["alternatives"][0] == {"text": r.text, "score": alts[0][1]}
+    assert max(sizes) >= 2, sizes
+
+
+def test_nbest_can_be_switched_off(whisper, monkeypatch):
+    rijbewijs = audio.load(FIXTURES / "rijbewijs_01.wav")
+    monkeypatch.setattr(whisper.options, "nbest", False)
+    monkeypatch.setattr(whisper.options, "rerank", False)
+    assert whisper.decode(rijbewijs).alternatives == []
 
 
 def test_a_failing_job_fails_only_itself(whisper, monkeypatch):
