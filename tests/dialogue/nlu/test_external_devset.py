@@ -17,9 +17,9 @@ from dialogue.nlu.understand import training_data
 EXTERNAL = evaluate.EXTERNAL_DEV_SET.parent
 COLUMNS = ["id", "text", "intent", "organisation", "source_id", "kind"]
 KINDS = {"citizen_question", "resident_report"}
-MIN_ITEMS = 331  # the goal of issue 14 is 400; the set grows as licensed sources are found
-# Measured on 2026-12-02 with the n-gram classifier: accuracy 77.3 %, confidently
-# wrong 7.9 % (331 items). The floors sit a little below, to catch a regression.
+MIN_ITEMS = 408  # the goal of issue 14 is 400; the set grows as licensed sources are found
+# Measured on 2026-12-02 with the n-gram classifier: accuracy 79.4 %, confidently
+# wrong 7.1 % (408 items). The floors sit a little below, to catch a regression.
 ACCURACY_FLOOR = 0.72
 CONFIDENT_WRONG_CEILING = 0.11
 
