@@ -47,7 +47,7 @@ def test_devset_is_well_formed_and_every_item_has_a_licensed_source(devset):
     for s in by_id.values():
         assert s["url"].startswith("http") and s["licence"].strip(), s
     ids = [r["id"] for r in devset]
-    assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[xmo]\d{4}", i) for i in ids)
+    assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[xmnop]\d{4}", i) for i in ids)
     for r in devset:
         assert r["text"].strip() == r["text"] and r["text"], r
         assert r["intent"] in INTENTS, r
