@@ -17,11 +17,12 @@ from dialogue.nlu.understand import training_data
 EXTERNAL = evaluate.EXTERNAL_DEV_SET.parent
 COLUMNS = ["id", "text", "intent", "organisation", "source_id", "kind"]
 KINDS = {"citizen_question", "resident_report"}
-MIN_ITEMS = 245  # the goal of issue 14 is 400; the set grows as licensed sources are found
-# Measured on 2026-12-02 with the n-gram classifier: accuracy 74.3 %, confidently
-# wrong 8.2 % (245 items). The floors sit a little below, to catch a regression.
-ACCURACY_FLOOR = 0.70
-CONFIDENT_WRONG_CEILING = 0.11
+MIN_ITEMS = 334  # the goal of issue 14 is 400; the set grows as licensed sources are found
+# Measured on 2026-12-02 with the n-gram classifier: accuracy 67.1 %, confidently
+# wrong 10.5 % (334 items; the 89 `p` items, mostly referrals, score 47.2 % and
+# 16.9 %). The floors sit a little below, to catch a regression.
+ACCURACY_FLOOR = 0.66
+CONFIDENT_WRONG_CEILING = 0.12
 
 
 def _rows(path) -> list[dict]:
