@@ -17,11 +17,11 @@ from dialogue.nlu.understand import training_data
 EXTERNAL = evaluate.EXTERNAL_DEV_SET.parent
 COLUMNS = ["id", "text", "intent", "organisation", "source_id", "kind"]
 KINDS = {"citizen_question", "resident_report"}
-MIN_ITEMS = 408  # the goal of issue 14 is 400; the set grows as licensed sources are found
-# Measured on 2026-12-02 with the n-gram classifier: accuracy 79.4 %, confidently
-# wrong 7.1 % (408 items). The floors sit a little below, to catch a regression.
-ACCURACY_FLOOR = 0.72
-CONFIDENT_WRONG_CEILING = 0.11
+MIN_ITEMS = 496  # issue 14 asks for at least 400; the set grows as licensed sources are found
+# Measured on 2026-12-02 with the n-gram classifier: accuracy 73.6 %, confidently
+# wrong 8.9 % (496 items). The floors sit a little below, to catch a regression.
+ACCURACY_FLOOR = 0.70
+CONFIDENT_WRONG_CEILING = 0.12
 
 
 def _rows(path) -> list[dict]:
@@ -67,6 +67,8 @@ def test_devset_is_apart_from_training_examples_and_the_own_test_set(content, de
     seen |= {normalize(i.text) for i in evaluate.read_tsv(evaluate.OWN_TEST_SET)}
     overlap = [r["text"] for r in devset if normalize(r["text"]) in seen]
     assert not overlap, overlap
+    texts = [normalize(r["text"]) for r in devset]
+    assert len(set(texts)) == len(texts), "the same text twice in the dev set"
 
 
 def test_current_understander_on_the_devset_stays_above_its_floor(nlu):
