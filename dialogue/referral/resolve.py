@@ -13,8 +13,9 @@
    topic (`MARGIN`); when the intent classifier already heard "another organisation"
    (``elsewhere``), the closest one above `LOOSE` is enough. With a catalogue, the
    closest UPL product counts too: a product the municipality provides, closer than
-   any organisation and any municipal topic, means no referral; with ``elsewhere``, a Rijk, Provincie or
-   Waterschap product closer than any organisation points to that kind of organisation.
+   any organisation and any municipal topic, means no referral; with ``elsewhere``, a
+   Rijk, Provincie or Waterschap product closer than any organisation points to that
+   kind of organisation. Fewer than `MIN_WORDS` words are never referred by meaning.
 
 A false referral is worse than none. There is no referral when the municipality
 provides the matched product (Gemeente in its levels), nor when, with a catalogue, a
@@ -48,6 +49,7 @@ FALLBACK = {"Rijk": "rijksoverheid", "Waterschap": "waterschap", "Provincie": "p
 STRICT = 0.03  # an organisation this close is meant, if no municipal topic is as close
 MARGIN = 0.02  # ... and it beats the closest municipal topic by this much
 LOOSE = -0.03  # enough when the classifier already heard "another organisation"
+MIN_WORDS = 3  # "help" or "ja hoor" carry too little meaning to refer on
 # A UPL product this close (and closer than any organisation) decides, once the classifier
 # heard "another organisation"; on its own it referred too many municipal questions.
 PRODUCT_MIN = 0.08
@@ -112,7 +114,7 @@ class Referrer:
             referral, municipal = self._from_catalogue(text)
             if referral is not None or municipal:
                 return referral
-        if vector is not None and self.meaning is not None:
+        if vector is not None and self.meaning is not None and len(tokens) >= MIN_WORDS:
             return self._by_meaning(vector, elsewhere)
         return None
 
