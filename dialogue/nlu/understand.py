@@ -152,7 +152,8 @@ class Understander:
         self.encoder = encoder or default_encoder()
         self.fixed = CachedEncoder(self.encoder)
         self.classifier = classifier or train_classifier(content)
-        self.referrer = Referrer(content.organisations, catalogue)
+        # Organisations by keyword, UPL product and meaning (descriptions embedded once).
+        self.referrer = Referrer(content.organisations, catalogue, encoder=self.fixed)
         self.threshold = threshold
         self._safety = [
             (s, [normalize(k) for k in s.keywords]) for s in content.conversation.safety
@@ -191,8 +192,13 @@ class Understander:
                                entity_mod.extract(text), safety=self.safety(text))
         if conf < self.threshold:
             result.intent = "onbekend"
-        referral = self.referrer.refer(text)
-        if referral is not None and result.intent in {"buiten_gemeente", "onbekend"}:
+        referral = None
+        if result.intent in {"buiten_gemeente", "onbekend"}:
+            # The utterance vector; shared with the intent part once that embeds too.
+            vector = self.encoder.queries([text])[0]
+            referral = self.referrer.refer(text, vector,
+                                           elsewhere=result.intent == "buiten_gemeente")
+        if referral is not None:
             result.intent = "buiten_gemeente"
             result.organisation = referral.organisation
             result.referral_reason = referral.reason

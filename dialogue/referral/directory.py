@@ -2,8 +2,10 @@
 
 One YAML file (``content/national/organisations.yaml``) lists them, either as a plain
 list or under an ``organisations:`` key. Every entry is validated: spoken fields are
-short Dutch sentences without URLs, phone numbers are digits as dialled and the answer
-says the number the way ``phone_spoken`` does.
+short Dutch sentences without URLs, phone numbers are digits as dialled that exist in
+the Dutch numbering plan (checked with ``phonenumbers``), the answer says the number the
+way ``phone_spoken`` does, and every organisation has a plain Dutch ``description`` of
+what residents come to it for (the referrer matches callers' words to it by meaning).
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
+import phonenumbers
+from phonenumbers import shortnumberinfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dialogue.content.yamlfile import YamlProblem, line_of, read_yaml
 from dialogue.errors import ContentError
 
-Level = Literal["Rijk", "Provincie", "Waterschap"]
+# "Gemeente": another municipality that handles it for everyone (Den Haag: voting abroad).
+Level = Literal["Rijk", "Provincie", "Waterschap", "Gemeente"]
 
 # A web address must never be read aloud; "svb punt nl" is fine, "svb.nl" is not.
 _URL = re.compile(r"(https?://|www\.)\S+|\b\S+\.(nl|com|org|eu|net|info)\b", re.I)
@@ -39,6 +44,33 @@ def _spoken(text: str, max_sentences: int) -> str:
     return text
 
 
+def _dialable(number: str) -> str:
+    """Digits as dialled in the Netherlands: a real number or a known short number."""
+    try:
+        parsed = phonenumbers.parse(number, "NL")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not (phonenumbers.is_valid_number(parsed)
+                              or shortnumberinfo.is_valid_short_number(parsed)):
+        raise ValueError(f"{number!r} is not a Dutch phone number as dialled, "
+                         "like 08000543 or 1400")
+    return number
+
+
+def _description(text: str) -> str:
+    """What residents come for: 1-3 plain sentences, no URL, at least a few words."""
+    if _URL.search(text):
+        raise ValueError("the description must not contain a URL or web address")
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+    if len(sentences) > 3:
+        raise ValueError(f"description has {len(sentences)} sentences; at most 3")
+    if len(text.split()) < 6:
+        raise ValueError("description too short: say what residents come for")
+    if any(len(s.split()) > 40 for s in sentences):
+        raise ValueError("description sentence longer than 40 words; keep it plain")
+    return text
+
+
 class Organisation(BaseModel):
     """One organisation a caller can be referred to."""
 
@@ -47,6 +79,7 @@ class Organisation(BaseModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str = Field(min_length=2)  # official name, for logs and text channels
     spoken_name: str = Field(min_length=2)  # how Loket says it: "de Belastingdienst"
+    description: str  # what residents come for, 1-3 Dutch sentences (matched by meaning)
     phone: str | None = Field(default=None, pattern=r"^\d{3,15}$")  # digits as dialled
     phone_spoken: str | None = None  # "nul achthonderd, nul vijf vier drie"
     website: str | None = None  # for text channels; never read aloud as a URL
@@ -59,6 +92,16 @@ class Organisation(BaseModel):
     @classmethod
     def _short_spoken(cls, v: str | None) -> str | None:
         return None if v is None else _spoken(v, 1)
+
+    @field_validator("description")
+    @classmethod
+    def _describe(cls, v: str) -> str:
+        return _description(v)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        return None if v is None else _dialable(v)
 
     @field_validator("answer")
     @classmethod

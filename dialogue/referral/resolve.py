@@ -7,6 +7,15 @@
    the municipality does not provide. Rijk products go to the directory organisation
    whose keyword occurs in the product name, else to Rijksoverheid (1400); Waterschap
    and Provincie products go to the generic waterschap or provincie entry.
+3. Otherwise, given the utterance's sentence vector and an encoder: by meaning
+   (``meaning.MeaningIndex``), so words nobody listed still reach the right door. The
+   closest organisation must be similar enough (`STRICT`) and closer than any municipal
+   topic (`MARGIN`); when the intent classifier already heard "another organisation"
+   (``elsewhere``), the closest one above `LOOSE` is enough. With a catalogue, the
+   closest UPL product counts too: a product the municipality provides, closer than
+   any organisation and any municipal topic, means no referral; with ``elsewhere``, a
+   Rijk, Provincie or Waterschap product closer than any organisation points to that
+   kind of organisation. Fewer than `MIN_WORDS` words are never referred by meaning.
 
 A false referral is worse than none. There is no referral when the municipality
 provides the matched product (Gemeente in its levels), nor when, with a catalogue, a
@@ -18,15 +27,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dialogue.referral.catalogue import LEVELS, Catalogue, Hit, PhraseMatcher, Product, words
 from dialogue.referral.directory import Organisation
+from dialogue.referral.meaning import MeaningIndex
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from dialogue.nlu.encoder import Encoder
 
 CATALOGUE_MIN = 0.9  # share of a product name that must be heard
 TIE = 0.02  # products scoring this close to the best count as equally good
 MIN_PRODUCT_CHARS = 7  # shorter product names ("boete", "keur") are too generic to act on
 # The directory entries that stand for a whole level of government.
 FALLBACK = {"Rijk": "rijksoverheid", "Waterschap": "waterschap", "Provincie": "provincie"}
+# Referral by meaning: cosine of e5 vectors less each text's mean similarity to the other
+# fixed texts (see meaning.py). Calibrated on the content's own examples: the
+# buiten_gemeente ones (labelled by keyword) against every municipal topic example.
+STRICT = 0.03  # an organisation this close is meant, if no municipal topic is as close
+MARGIN = 0.02  # ... and it beats the closest municipal topic by this much
+LOOSE = -0.03  # enough when the classifier already heard "another organisation"
+MIN_WORDS = 3  # "help" or "ja hoor" carry too little meaning to refer on
+# A UPL product this close (and closer than any organisation) decides, once the classifier
+# heard "another organisation"; on its own it referred too many municipal questions.
+PRODUCT_MIN = 0.08
 
 
 @dataclass(frozen=True)
@@ -37,6 +63,7 @@ class Referral:
     reason: str  # the keyword or UPL product that was heard
     score: float  # 0..1
     product: str | None = None  # the UPL product name, when the catalogue decided
+    how: str = "keyword"  # keyword, catalogue or meaning
 
 
 @dataclass(frozen=True)
@@ -51,9 +78,11 @@ class Referrer:
     """Refers utterances to organisations; load once, use for every call."""
 
     def __init__(self, directory: Sequence[Organisation],
-                 catalogue: Catalogue | None = None) -> None:
+                 catalogue: Catalogue | None = None, encoder: Encoder | None = None) -> None:
+        """`encoder` (a cached one: descriptions are fixed) enables referral by meaning."""
         self.directory = list(directory)
         self.catalogue = catalogue
+        self.meaning = MeaningIndex(self.directory, encoder, catalogue) if encoder else None
         self._by_id = {org.id: org for org in self.directory}
         self._owners: list[tuple[Organisation, str]] = []
         seen: set[str] = set()
@@ -65,8 +94,14 @@ class Referrer:
                     self._owners.append((org, keyword))
         self._matcher = PhraseMatcher([k for _, k in self._owners])
 
-    def refer(self, text: str) -> Referral | None:
-        """The organisation that handles `text`, or None when it is not clear."""
+    def refer(self, text: str, vector: np.ndarray | None = None,
+              elsewhere: bool = False) -> Referral | None:
+        """The organisation that handles `text`, or None when it is not clear.
+
+        `vector` is the utterance's sentence vector (``encoder.queries``), embedded once
+        by the caller; without it (or without an encoder) only words are matched.
+        `elsewhere`: the caller already knows it is not the municipality's business.
+        """
         tokens = words(text)
         if not tokens:
             return None
@@ -76,7 +111,34 @@ class Referrer:
                 return None
             return Referral(found.organisation, found.keyword, round(found.hit.score, 4))
         if self.catalogue is not None:
-            return self._from_catalogue(text)
+            referral, municipal = self._from_catalogue(text)
+            if referral is not None or municipal:
+                return referral
+        if vector is not None and self.meaning is not None and len(tokens) >= MIN_WORDS:
+            return self._by_meaning(vector, elsewhere)
+        return None
+
+    def _by_meaning(self, vector: np.ndarray, elsewhere: bool) -> Referral | None:
+        assert self.meaning is not None
+        best = self.meaning.organisations(vector)[0]
+        municipal = self.meaning.municipal(vector)
+        found = self.meaning.product(vector)  # None without a catalogue (or not yet)
+        if (found is not None and "Gemeente" in found[0].levels
+                and found[1] >= max(best.score, municipal)):
+            return None  # closest to a product the municipality provides
+        sure = best.score >= STRICT and best.score - municipal >= MARGIN
+        if found is not None and elsewhere:
+            # A product (not the municipality's) clearly closer than any organisation.
+            product, score = found
+            if (score >= PRODUCT_MIN and score > best.score
+                    and "Gemeente" not in product.levels):
+                org = self._owner(product)
+                if org is not None:
+                    return Referral(org, product.name, round(score, 4), product.name,
+                                    how="meaning")
+        if sure or (elsewhere and best.score >= LOOSE):
+            return Referral(best.organisation, best.organisation.description,
+                            round(best.score, 4), how="meaning")
         return None
 
     def _keyword(self, tokens: list[str]) -> _KeywordHit | None:
@@ -104,22 +166,26 @@ class Referrer:
             for m in self.catalogue.matches(text)
         )
 
-    def _from_catalogue(self, text: str) -> Referral | None:
+    def _from_catalogue(self, text: str) -> tuple[Referral | None, bool]:
+        """A referral by a product name heard, and whether a municipal product was heard."""
         assert self.catalogue is not None
         confident = [m for m in self.catalogue.matches(text)
                      if m.score >= CATALOGUE_MIN and m.product.levels]
         if not confident:
-            return None
+            return None, False
         top = [m for m in confident if m.score >= confident[0].score - TIE]
+        if any("Gemeente" in m.product.levels and _specific(m.product) for m in top):
+            return None, True  # the municipality provides it (too)
         if any("Gemeente" in m.product.levels for m in top):
-            return None  # the municipality provides it (too)
+            return None, False  # generic ("bezwaar"): let the meaning decide
         for m in top:
             if not m.product.burger or not _specific(m.product):
                 continue
             org = self._owner(m.product)
             if org is not None:
-                return Referral(org, m.product.name, round(m.score, 4), m.product.name)
-        return None
+                return Referral(org, m.product.name, round(m.score, 4), m.product.name,
+                                how="catalogue"), False
+        return None, False
 
     def _owner(self, product: Product) -> Organisation | None:
         """The directory organisation for a product the municipality does not provide."""

@@ -15,6 +15,7 @@ organisations:
   - id: belastingdienst
     name: Belastingdienst
     spoken_name: de Belastingdienst
+    description: Belastingen van het Rijk en de toeslagen, zoals huurtoeslag en zorgtoeslag.
     phone: "08000543"
     phone_spoken: nul achthonderd, nul vijf vier drie
     website: www.belastingdienst.nl
@@ -37,6 +38,25 @@ def test_shipped_directory_is_complete(shipped):
     assert expected <= ids
     assert len(ids) == len(shipped)
     assert SHIPPED.read_text(encoding="utf-8").startswith("# National curated data")
+    # No wrong door for the whole government: at least 40 organisations.
+    assert len(shipped) >= 40
+    assert {"digid", "mijnoverheid", "nationale_ombudsman", "kinderombudsman", "aivd",
+            "autoriteit_persoonsgegevens", "kadaster", "rijkswaterstaat", "nvwa", "rvo",
+            "juridisch_loket", "consuwijzer", "omgevingsloket", "kiesraad",
+            "stemmen_buitenland", "veilig_thuis", "zelfmoordpreventie", "ggd",
+            "woningcorporatie", "netbeheerder"} <= ids
+
+
+def test_every_organisation_says_what_it_does(shipped):
+    descriptions = [o.description for o in shipped]
+    assert len(set(descriptions)) == len(descriptions)  # no copy-paste
+    for org in shipped:
+        assert 6 <= len(org.description.split()) <= 80, org.id
+    # Generic kinds have no single number: the answer says where to find the right one.
+    by_id = {o.id: o for o in shipped}
+    for kind in ("woningcorporatie", "waterschap", "provincie", "drinkwaterbedrijf"):
+        assert by_id[kind].phone is None, kind
+        assert re.search(r"staat op|website|punt nl", by_id[kind].answer), kind
 
 
 def test_shipped_entries_are_speakable(shipped):
@@ -72,7 +92,11 @@ def test_small_directory_loads(tmp_path: Path):
         ("U belt op", "Kijk op www.belastingdienst.nl of bel op", "URL"),
         ('phone: "08000543"', 'phone: "0800-0543"', "phone"),
         ("nul achthonderd, nul vijf vier drie.", "nul achthonderd.", "phone_spoken"),
-        ("levels: [Rijk]", "levels: [Gemeente]", "levels"),
+        ("levels: [Rijk]", "levels: [Europa]", "levels"),
+        ('phone: "08000543"', 'phone: "08001"', "not a Dutch phone number"),
+        ("    description: Belastingen", "    descriptio: Belastingen", "description"),
+        ("toeslagen, zoals", "toeslagen, op www.toeslagen.nl, zoals", "URL"),
+        ("Belastingen van het Rijk en", "Belastingen. Van het Rijk. En. De", "at most 3"),
         ("[huurtoeslag, zorgtoeslag]", "[Huurtoeslag]", "lower case"),
         ("    keywords: [huurtoeslag, zorgtoeslag]\n", "", "keywords"),
     ],
