@@ -215,3 +215,31 @@ def _print_nlu_report(report: NluReport, show_errors: bool) -> None:
                   f"confidently wrong {s.confident_wrong}", markup=False)
     for expected, got, n in report.confusions:
         out.print(f"  {expected} → {got}: {n}", markup=False)
+
+
+def eval_safety(
+    tsv: Annotated[Path | None, typer.Argument(
+        help="TSV with 'text', 'situation' (or none) and 'kind' columns "
+             "(default: tests/data/nlu/safety.tsv)")] = None,
+    content_dir: ContentOpt = None,
+    json_out: JsonOpt = False,
+    show_errors: Annotated[bool, typer.Option("--errors", help="list every miss")] = False,
+) -> None:
+    """Safety recall on sensitive phrasings and false triggers on near-misses, per kind."""
+    from dialogue import safety_eval
+
+    content, nlu = _understander(content_dir)
+    path = tsv or Path(__file__).resolve().parent.parent / "tests/data/nlu/safety.tsv"
+    cases = safety_eval.read_tsv(path, {s.id for s in content.conversation.safety})
+    report = safety_eval.run(cases, nlu)
+    if json_out:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    if show_errors:
+        for text, expected, got in report.misses:
+            typer.echo(f"{expected}\t{got}\t{text}")
+    out.print(f"recall {report.recall:.1%} (right help line {report.right:.1%}) on "
+              f"{report.positives} phrasings; false triggers {report.false_triggers:.1%} on "
+              f"{report.near_misses} near-misses", markup=False)
+    for kind, (n, ok) in report.by_kind.items():
+        out.print(f"  {kind}: {ok}/{n}", markup=False)

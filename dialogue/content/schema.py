@@ -233,6 +233,8 @@ class Safety(_Model):
 
     id: str
     keywords: list[str] = Field(min_length=1)
+    # Prototype phrasings for the semantic detector (dialogue/nlu/safety.py).
+    examples: list[str] = []
     spoken: str
     text: str
 
@@ -245,6 +247,32 @@ class Conversation(_Model):
     examples: dict[str, list[str]]
     prompts: dict[str, str]
     safety: list[Safety] = []
+    # Close to a sensitive situation but not one: negatives for the safety detector.
+    safety_near_misses: list[str] = []
+
+    @field_validator("safety")
+    @classmethod
+    def _safety(cls, v: list[Safety]) -> list[Safety]:
+        ids = [s.id for s in v]
+        if len(ids) != len(set(ids)):
+            raise ValueError("safety ids must be unique")
+        seen: dict[str, str] = {}
+        for item in v:
+            for example in item.examples:
+                key = example.casefold()
+                if key in seen:
+                    raise ValueError(f"safety example {example!r} is in {seen[key]} "
+                                     f"and {item.id}")
+                seen[key] = item.id
+        return v
+
+    @model_validator(mode="after")
+    def _near_misses_apart(self) -> Conversation:
+        examples = {e.casefold() for s in self.safety for e in s.examples}
+        both = [n for n in self.safety_near_misses if n.casefold() in examples]
+        if both:
+            raise ValueError(f"safety near-miss is also a safety example: {both[0]!r}")
+        return self
 
     @field_validator("examples")
     @classmethod

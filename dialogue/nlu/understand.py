@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz
+import numpy as np
 
 from dialogue.content.loader import Content
 from dialogue.content.schema import Safety
@@ -21,6 +21,7 @@ from dialogue.intents import TOPICS
 from dialogue.nlu import entities as entity_mod
 from dialogue.nlu.classifier import IntentClassifier
 from dialogue.nlu.encoder import CachedEncoder, Encoder, default_encoder
+from dialogue.nlu.safety import SafetyDetector
 from dialogue.nlu.text import normalize
 from dialogue.referral.catalogue import Catalogue
 from dialogue.referral.directory import Organisation
@@ -31,7 +32,6 @@ log = logging.getLogger(__name__)
 notice = logging.getLogger("loket.notice")
 
 CONFIDENT = 0.30  # below this the top intent is not trusted: onbekend (chosen by 4-fold CV)
-SAFETY_MATCH = 93  # fuzzy partial ratio for a safety phrase
 MODEL_VERSION = "2"
 MAX_READINGS = 4  # of a recogniser's n-best, the most probable understood at most
 
@@ -155,25 +155,20 @@ class Understander:
         # Organisations by keyword, UPL product and meaning (descriptions embedded once).
         self.referrer = Referrer(content.organisations, catalogue, encoder=self.fixed)
         self.threshold = threshold
-        self._safety = [
-            (s, [normalize(k) for k in s.keywords]) for s in content.conversation.safety
-        ]
+        examples, _ = training_data(content)
+        ordinary = [e for items in examples.values() for e in items]
+        self.safety_detector = SafetyDetector(
+            content.conversation.safety, ordinary + content.conversation.safety_near_misses,
+            self.encoder, self.fixed)
 
-    def safety(self, text: str) -> Safety | None:
-        """A sensitive situation (emergency, suicide, domestic violence) in the text."""
-        norm = normalize(text)
-        if not norm:
-            return None
-        for item, phrases in self._safety:
-            for phrase in phrases:
-                if f" {phrase} " in f" {norm} ":
-                    return item
-                # Fuzzy only for long phrases inside longer utterances: never the other way
-                # round, so "wat" or "oke" cannot match inside a phrase.
-                if len(phrase) >= 12 and len(norm) >= len(phrase) and (
-                        fuzz.partial_ratio(phrase, norm) >= SAFETY_MATCH):
-                    return item
-        return None
+    def safety(self, text: str, vector: np.ndarray | None = None,
+               alternatives: list[str] | None = None) -> Safety | None:
+        """A sensitive situation (emergency, suicide, domestic violence) in the text.
+
+        ``vector`` is the utterance's e5 query vector when the caller already has it.
+        """
+        found = self.safety_detector.detect(text, vector, alternatives)
+        return found.situation if found else None
 
     def understand(self, text: str,
                    alternatives: Sequence[str | tuple[str, float]] | None = None
@@ -188,8 +183,9 @@ class Understander:
             return Understanding(text, "onbekend", 1.0, [("onbekend", 1.0)])
         ranked = self.classifier.predict([text])[0]
         intent, conf = ranked[0]
-        result = Understanding(text, intent, conf, ranked,
-                               entity_mod.extract(text), safety=self.safety(text))
+        vector = self.encoder.queries([texts[0]])[0]  # once per utterance, shared
+        result = Understanding(text, intent, conf, ranked, entity_mod.extract(text),
+                               safety=self.safety(texts[0], vector, texts[1:]))
         if conf < self.threshold:
             result.intent = "onbekend"
         referral = None

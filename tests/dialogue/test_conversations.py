@@ -282,3 +282,21 @@ def test_a_half_given_callback_request_is_kept_as_incomplete(content, nlu, slugs
     done = Call(content, nlu, slugs[0], at=CLOSED)
     done.say("hoeveel kost een paspoort")
     assert incomplete_callback(done.session, content.get(slugs[0]), CLOSED) is None
+
+
+def test_safety_comes_first_while_a_slot_is_asked(content, nlu, slugs):
+    call = Call(content, nlu, slugs[0])
+    bot = call.say("wanneer wordt mijn afval opgehaald")
+    assert bot.expect.slot == "postcode"
+    bot = call.say("ach die postcode doet er niet toe, ik wil er eigenlijk niet meer zijn")
+    assert "113" in bot.spoken and bot.spoken.index("113") < 80, bot.spoken
+    assert call.session.transcript[-2].intent == "safety:suicide"
+    assert bot.expect.slot is None  # the postcode question lapses
+
+
+def test_abuse_at_home_goes_to_veilig_thuis_not_the_police(content, nlu, slugs):
+    call = Call(content, nlu, slugs[0])
+    bot = call.say("ik word thuis mishandeld")
+    assert "Veilig Thuis" in bot.spoken and "0800-2000" in bot.spoken, bot.spoken
+    assert "politie" not in bot.spoken.lower()
+    assert bot.action("transfer") is None
