@@ -31,7 +31,7 @@ notice = logging.getLogger("loket.notice")
 
 CONFIDENT = 0.30  # below this the top intent is not trusted: onbekend (chosen by 4-fold CV)
 SAFETY_MATCH = 93  # fuzzy partial ratio for a safety phrase
-MODEL_VERSION = "2"
+MODEL_VERSION = "3"  # 3: n-grams plus a semantic part on sentence embeddings
 
 
 @dataclass
@@ -104,24 +104,31 @@ def _announce(content: Content, examples: dict[str, list[str]]) -> None:
                 sum(len(v) for v in examples.values()))
 
 
-def train_classifier(content: Content, use_cache: bool = True) -> IntentClassifier:
-    """Train from the content, reusing a cached model trained on the same data."""
+def train_classifier(content: Content, use_cache: bool = True,
+                     encoder: Encoder | None = None) -> IntentClassifier:
+    """Train from the content, reusing a cached model trained on the same data and encoder.
+
+    `encoder` embeds the training examples (give a `CachedEncoder`, so they are embedded
+    once per content version); without one the model has n-grams only.
+    """
     examples, keywords = training_data(content)
+    encoder_name = encoder.name if encoder is not None else None
     key = hashlib.sha256(
-        json.dumps([MODEL_VERSION, examples, keywords], sort_keys=True).encode()
+        json.dumps([MODEL_VERSION, encoder_name, examples, keywords], sort_keys=True).encode()
     ).hexdigest()[:16]
     path = _cache_dir() / f"intents-{key}.pkl"
     if use_cache and path.exists():
         try:
             with path.open("rb") as fh:
                 model = pickle.load(fh)
-            if isinstance(model, IntentClassifier):
+            if isinstance(model, IntentClassifier) and model.encoder_name == encoder_name:
+                model.encoder = encoder
                 return model
         except Exception as exc:  # a stale or broken cache is rebuilt, never fatal
             log.warning("ignoring NLU cache %s: %s", path, exc)
     _announce(content, examples)
     started = time.monotonic()
-    model = IntentClassifier.train(examples, keywords,
+    model = IntentClassifier.train(examples, keywords, encoder=encoder,
                                    progress=lambda step: notice.info("  %s", step))
     notice.info("Intent model ready after %.0f s%s.", time.monotonic() - started,
                 "; the next start reuses it" if use_cache else "")
@@ -148,7 +155,12 @@ class Understander:
         # whose vectors are cached on disk.
         self.encoder = encoder or default_encoder()
         self.fixed = CachedEncoder(self.encoder)
-        self.classifier = classifier or train_classifier(content)
+        self.classifier = classifier or train_classifier(content, encoder=self.fixed)
+        if self.classifier.encoder_name not in (None, self.encoder.name):
+            raise ValueError(f"intent model trained with encoder {self.classifier.encoder_name!r}, "
+                             f"not {self.encoder.name!r}")
+        if self.classifier.encoder_name is not None:
+            self.classifier.encoder = self.encoder  # utterances: never cached on disk
         self.referrer = Referrer(content.organisations, catalogue)
         self.threshold = threshold
         self._safety = [
@@ -176,7 +188,9 @@ class Understander:
         texts = [t for t in texts if normalize(t)] or [text]
         if not normalize(texts[0]):
             return Understanding(text, "onbekend", 1.0, [("onbekend", 1.0)])
-        ranked_each = self.classifier.predict(texts)
+        # Embedded once, here; the vectors serve every part of understanding.
+        vectors = self.encoder.queries(texts)
+        ranked_each = self.classifier.predict(texts, vectors)
         weights = [1.0] + [0.5] * (len(texts) - 1)
         scores: dict[str, float] = {}
         for w, ranked in zip(weights, ranked_each, strict=True):
