@@ -312,8 +312,9 @@ class _Turn(SlotFlow, PersonFlow):
             return self.topic(u.intent)
         if u.intent == "buiten_gemeente" and u.organisation is None and u.confidence < 0.6:
             u.intent = "onbekend"  # "another organisation" without knowing which: ask again
-        if u.intent != "medewerker" and u.organisation is None and _HELP.search(
-                normalize(u.text)):
+        asked_person = u.intent == "medewerker" and (
+            "medewerker" in self.d.nlu.classifier.keyword_hits(u.text) or u.confidence >= 0.8)
+        if not asked_person and u.organisation is None and _HELP.search(normalize(u.text)):
             s.misses = 0
             return self.say(pack.prompt("help"), pending=s.pending)
         unsure = self.unsure_topics() if u.intent == "onbekend" and u.safety is None else None
