@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 YES_NO = {"followup", "anything_else", "offer_callback", "offer_person", "confirm"}
 CLOSE = 0.20  # two topics this close → ask which one
+UNSURE_PAIR = 0.45  # not sure of either, but together this likely → ask which one
+_NEITHER = re.compile(r"\b(geen van (beide|beiden|allebei|de twee)|allebei niet|geen van die|"
+                      r"niet een van (beide|die)|iets anders|nee)\b")
 _ORDINAL = {"1": 0, "een": 0, "eerste": 0, "de eerste": 0, "het eerste": 0, "nummer een": 0,
             "2": 1, "twee": 1, "tweede": 1, "de tweede": 1, "het tweede": 1, "nummer twee": 1,
             "de laatste": 1, "het laatste": 1, "laatste": 1}
@@ -223,14 +226,7 @@ class _Turn(SlotFlow, PersonFlow):
         if p.kind == "callback":
             return self.callback_answer(p)
         if p.kind == "clarify":
-            ranked = dict(u.alternatives)
-            a, b = p.options
-            choice = _ORDINAL.get(normalize(u.text))
-            if choice is not None:
-                return self.topic(p.options[choice])
-            if u.intent in (a, b) or max(ranked.get(a, 0), ranked.get(b, 0)) >= 0.15:
-                return self.topic(a if ranked.get(a, 0) >= ranked.get(b, 0) else b)
-            return None
+            return self.clarify_answer(p)
         answer = self.yes_no()
         if p.kind == "confirm":
             return self.confirm_answer(p, None if answer is None else answer == "ja")
@@ -249,6 +245,35 @@ class _Turn(SlotFlow, PersonFlow):
             return self.callback_start(p.reason or "asked")
         if p.kind == "offer_person":
             return self.escalate(p.reason or "sensitive")
+        return None
+
+    def clarify_answer(self, p: Pending) -> BotTurn | None:
+        """The answer to "Gaat het over A, of over B?": by name, order or keys; "nee" is
+        neither; a bare "ja" asks once more; anything else is understood afresh."""
+        u = self.u
+        assert u is not None
+        a, b = p.options
+        norm = normalize(u.text)
+        choice = _ORDINAL.get(norm)
+        if choice is not None:
+            return self.topic(p.options[choice])
+        named = [i for i in self.d.nlu.classifier.keyword_hits(u.text) if i in (a, b)]
+        if len(named) == 1:
+            return self.topic(named[0])
+        ranked = dict(u.alternatives)
+        if u.intent in (a, b) or max(ranked.get(a, 0), ranked.get(b, 0)) >= 0.15:
+            return self.topic(a if ranked.get(a, 0) >= ranked.get(b, 0) else b)
+        if u.intent in TOPICS:
+            return None  # another topic: answered as a new question
+        answer = self.yes_no()
+        if answer == "nee" or _NEITHER.search(norm):
+            self.s.misses = 0
+            return self.say(self.pack.prompt("clarify_neither"))
+        if answer == "ja" and p.value != "again":
+            topics = self.pack.topics
+            return self.say(self.pack.prompt("clarify_again", a=topics[a].title,
+                                             b=topics[b].title),
+                            pending=Pending("clarify", options=[a, b], value="again"))
         return None
 
     def follow(self, p: Pending) -> BotTurn:
@@ -296,10 +321,17 @@ class _Turn(SlotFlow, PersonFlow):
             return self.topic(u.intent)
         if u.intent == "buiten_gemeente" and u.organisation is None and u.confidence < 0.6:
             u.intent = "onbekend"  # "another organisation" without knowing which: ask again
-        if u.intent != "medewerker" and u.organisation is None and _HELP.search(
-                normalize(u.text)):
+        asked_person = u.intent == "medewerker" and (
+            "medewerker" in self.d.nlu.classifier.keyword_hits(u.text) or u.confidence >= 0.8)
+        if not asked_person and u.organisation is None and _HELP.search(normalize(u.text)):
             s.misses = 0
             return self.say(pack.prompt("help"), pending=s.pending)
+        unsure = self.unsure_topics() if u.intent == "onbekend" and u.safety is None else None
+        if unsure:
+            a, b = unsure
+            return self.say(
+                pack.prompt("clarify", a=pack.topics[a].title, b=pack.topics[b].title),
+                pending=Pending("clarify", options=[a, b]), confidence=u.alternatives[0][1])
         handler = getattr(self, f"on_{u.intent}", None)
         if handler is None:
             return self.not_understood()
@@ -323,6 +355,19 @@ class _Turn(SlotFlow, PersonFlow):
             return a, other
         # One vague word ("afval") that fits two topics.
         if len(normalize(u.text).split()) <= 2 and a in TOPICS and b in TOPICS and pb >= 0.1:
+            return a, b
+        return None
+
+    def unsure_topics(self) -> tuple[str, str] | None:
+        """Two topics to choose between when neither was sure enough to act on, but
+        together they are likely (the evidence for what was said is split)."""
+        u = self.u
+        assert u is not None
+        if len(u.alternatives) < 2:
+            return None
+        (a, pa), (b, pb) = u.alternatives[0], u.alternatives[1]
+        if (a in TOPICS and b in TOPICS and pb >= 0.15 and pa + pb >= UNSURE_PAIR
+                and self.pack.enabled(a) and self.pack.enabled(b)):
             return a, b
         return None
 

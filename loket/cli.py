@@ -16,6 +16,7 @@ from loket import (
     dialogue_cmds,
     gateway_cmds,
     logs,
+    nlu_bench_cmd,
     purge_cmd,
     telephony_cmds,
     upl_cmd,
@@ -42,6 +43,7 @@ bench_app = typer.Typer(help="Speed benchmarks.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 bench_app.command("asr")(voice_cmds.bench_asr)
 bench_app.command("calls")(gateway_cmds.bench_calls)
+bench_app.command("nlu")(nlu_bench_cmd.bench_nlu)
 app.add_typer(dialogue_cmds.content_app, name="content")
 dialogue_cmds.content_app.command("import-upl")(upl_cmd.import_upl)
 app.command("understand")(dialogue_cmds.understand)

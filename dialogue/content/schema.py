@@ -303,6 +303,8 @@ PROMPTS = {
     "not_understood": "first miss: ask to rephrase in a few words",
     "not_understood_again": "second miss before escalation",
     "clarify": "two close topics: {a} and {b}",
+    "clarify_again": "after a bare 'ja' to clarify: ask once more, {a} or {b}",
+    "clarify_neither": "neither of the two topics: ask what it is about, mention a person",
     "confirm_slot": "read back a value: {value}",
     "postcode_letters": "after 4 postcode digits by keypad: ask the two letters",
     "slot_retry": "value not understood, ask again: {prompt}",

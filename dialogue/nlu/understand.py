@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 notice = logging.getLogger("loket.notice")
 
 CONFIDENT = 0.30  # below this the top intent is not trusted: onbekend (chosen by 4-fold CV)
-MODEL_VERSION = "2"
+MODEL_VERSION = "3"  # 3: n-grams plus a semantic part on sentence embeddings
 MAX_READINGS = 4  # of a recogniser's n-best, the most probable understood at most
 
 
@@ -107,24 +107,31 @@ def _announce(content: Content, examples: dict[str, list[str]]) -> None:
                 sum(len(v) for v in examples.values()))
 
 
-def train_classifier(content: Content, use_cache: bool = True) -> IntentClassifier:
-    """Train from the content, reusing a cached model trained on the same data."""
+def train_classifier(content: Content, use_cache: bool = True,
+                     encoder: Encoder | None = None) -> IntentClassifier:
+    """Train from the content, reusing a cached model trained on the same data and encoder.
+
+    `encoder` embeds the training examples (give a `CachedEncoder`, so they are embedded
+    once per content version); without one the model has n-grams only.
+    """
     examples, keywords = training_data(content)
+    encoder_name = encoder.name if encoder is not None else None
     key = hashlib.sha256(
-        json.dumps([MODEL_VERSION, examples, keywords], sort_keys=True).encode()
+        json.dumps([MODEL_VERSION, encoder_name, examples, keywords], sort_keys=True).encode()
     ).hexdigest()[:16]
     path = _cache_dir() / f"intents-{key}.pkl"
     if use_cache and path.exists():
         try:
             with path.open("rb") as fh:
                 model = pickle.load(fh)
-            if isinstance(model, IntentClassifier):
+            if isinstance(model, IntentClassifier) and model.encoder_name == encoder_name:
+                model.encoder = encoder
                 return model
         except Exception as exc:  # a stale or broken cache is rebuilt, never fatal
             log.warning("ignoring NLU cache %s: %s", path, exc)
     _announce(content, examples)
     started = time.monotonic()
-    model = IntentClassifier.train(examples, keywords,
+    model = IntentClassifier.train(examples, keywords, encoder=encoder,
                                    progress=lambda step: notice.info("  %s", step))
     notice.info("Intent model ready after %.0f s%s.", time.monotonic() - started,
                 "; the next start reuses it" if use_cache else "")
@@ -151,7 +158,12 @@ class Understander:
         # whose vectors are cached on disk.
         self.encoder = encoder or default_encoder()
         self.fixed = CachedEncoder(self.encoder)
-        self.classifier = classifier or train_classifier(content)
+        self.classifier = classifier or train_classifier(content, encoder=self.fixed)
+        if self.classifier.encoder_name not in (None, self.encoder.name):
+            raise ValueError(f"intent model trained with encoder {self.classifier.encoder_name!r}, "
+                             f"not {self.encoder.name!r}")
+        if self.classifier.encoder_name is not None:
+            self.classifier.encoder = self.encoder  # utterances: never cached on disk
         # Organisations by keyword, UPL product and meaning (descriptions embedded once).
         self.referrer = Referrer(content.organisations, catalogue, encoder=self.fixed)
         self.threshold = threshold
@@ -175,23 +187,27 @@ class Understander:
                    ) -> Understanding:
         """Understand ``text``; with a recogniser's n-best, the reading understood best."""
         if alternatives:
-            return choose_reading(self._understand_one, text, alternatives, self.threshold)
+            heard = [t for t, _ in readings(text, alternatives)]
+            return choose_reading(lambda reading: self._understand_one(reading, heard),
+                                  text, alternatives, self.threshold)
         return self._understand_one(text)
 
-    def _understand_one(self, text: str) -> Understanding:
+    def _understand_one(self, text: str, heard: Sequence[str] = ()) -> Understanding:
+        """One reading; ``heard`` are all the recogniser's readings (safety phrases count
+        in any of them)."""
         if not normalize(text):
             return Understanding(text, "onbekend", 1.0, [("onbekend", 1.0)])
-        ranked = self.classifier.predict([text])[0]
+        # Embedded once, here; the vector serves intent, safety and referral.
+        vector = self.encoder.queries([text])[0]
+        ranked = self.classifier.predict([text], vector[None, :])[0]
         intent, conf = ranked[0]
-        vector = self.encoder.queries([texts[0]])[0]  # once per utterance, shared
+        others = [h for h in heard if normalize(h) != normalize(text)]
         result = Understanding(text, intent, conf, ranked, entity_mod.extract(text),
-                               safety=self.safety(texts[0], vector, texts[1:]))
+                               safety=self.safety(text, vector, others))
         if conf < self.threshold:
             result.intent = "onbekend"
         referral = None
         if result.intent in {"buiten_gemeente", "onbekend"}:
-            # The utterance vector; shared with the intent part once that embeds too.
-            vector = self.encoder.queries([text])[0]
             referral = self.referrer.refer(text, vector,
                                            elsewhere=result.intent == "buiten_gemeente")
         if referral is not None:

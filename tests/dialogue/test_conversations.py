@@ -300,3 +300,29 @@ def test_abuse_at_home_goes_to_veilig_thuis_not_the_police(content, nlu, slugs):
     assert "Veilig Thuis" in bot.spoken and "0800-2000" in bot.spoken, bot.spoken
     assert "politie" not in bot.spoken.lower()
     assert bot.action("transfer") is None
+
+
+def test_either_or_question_answered_by_name_no_or_bare_yes(content, nlu, slugs):
+    pack = content.get(slugs[0])
+    call = Call(content, nlu, slugs[0])
+    bot = call.say("ik wil mijn paspoort of rijbewijs verlengen")
+    a, b = call.session.pending.options
+    assert bot.spoken == pack.prompt("clarify", a=pack.topics[a].title, b=pack.topics[b].title)
+    bot = call.say("het gaat over mijn rijbewijs")
+    assert bot.intent == call.session.topic == "rijbewijs"
+
+    call = Call(content, nlu, slugs[0])
+    call.say("ik wil mijn paspoort of rijbewijs verlengen")
+    bot = call.say("nee, geen van beide")
+    assert bot.spoken == pack.prompt("clarify_neither")
+    assert call.session.pending is None and call.session.topic is None
+    bot = call.say("ik wil graag iemand spreken")
+    assert bot.action("transfer") is not None
+
+    call = Call(content, nlu, slugs[0])
+    call.say("ik wil mijn paspoort of rijbewijs verlengen")
+    bot = call.say("ja")
+    assert bot.spoken == pack.prompt("clarify_again", a=pack.topics[a].title,
+                                     b=pack.topics[b].title)
+    bot = call.say("de eerste")
+    assert bot.intent == call.session.topic == a
