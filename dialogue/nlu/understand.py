@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import pickle
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -86,6 +87,23 @@ def training_data(content: Content) -> tuple[dict[str, list[str]], dict[str, lis
     return examples, keywords
 
 
+# Help lines whose descriptions describe a crisis: the safety check answers those first,
+# and as referral examples they would teach the classifier that a crisis is a referral.
+CRISIS_LINES = {"veilig_thuis", "zelfmoordpreventie", "politie"}
+
+
+def referral_examples(content: Content) -> list[str]:
+    """The organisations' descriptions, sentence by sentence: what residents come to
+    other organisations for, as extra `buiten_gemeente` examples for the classifier."""
+    out: list[str] = []
+    for org in content.organisations:
+        if org.id in CRISIS_LINES:
+            continue
+        out += [s.strip() for s in re.split(r"(?<=[.?!])\s+", org.description)
+                if len(s.split()) >= 3]
+    return out
+
+
 def _cache_dir() -> Path:
     env = os.environ.get("LOKET_CACHE")
     return Path(env) if env else Path.home() / ".cache" / "loket" / "nlu"
@@ -115,6 +133,7 @@ def train_classifier(content: Content, use_cache: bool = True,
     once per content version); without one the model has n-grams only.
     """
     examples, keywords = training_data(content)
+    examples["buiten_gemeente"] = examples.get("buiten_gemeente", []) + referral_examples(content)
     encoder_name = encoder.name if encoder is not None else None
     key = hashlib.sha256(
         json.dumps([MODEL_VERSION, encoder_name, examples, keywords], sort_keys=True).encode()
