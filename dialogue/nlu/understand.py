@@ -67,6 +67,7 @@ class Understanding:
             "entities": [{"type": e.type, "value": e.value, "text": e.text}
                          for e in self.entities],
             "organisation": self.organisation.name if self.organisation else None,
+            "safety": self.safety.id if self.safety else None,
         }
 
 

@@ -92,9 +92,13 @@ def test_readings_merge_duplicates_and_normalise():
 def test_entities_and_referral_in_json(nlu):
     u = nlu.understand("mijn postcode is 1234 AB nummer twaalf").to_json()
     assert ("postcode", "1234AB") in [(e["type"], e["value"]) for e in u["entities"]]
-    assert set(u) == {"text", "intent", "confidence", "alternatives", "entities", "organisation"}
+    assert set(u) == {"text", "intent", "confidence", "alternatives", "entities", "organisation",
+                      "safety"}  # the first six are the contract; more may follow
+    assert u["safety"] is None
     ref = nlu.understand("ik wil weten hoe het zit met mijn zorgtoeslag").to_json()
     assert ref["intent"] == "buiten_gemeente" and ref["organisation"] == "Belastingdienst"
+    # A sensitive situation shows in the JSON too, whatever intent the words resemble.
+    assert nlu.understand("ik zie het echt niet meer zitten").to_json()["safety"] == "suicide"
 
 
 def test_cli_understand_json_and_stdin():
