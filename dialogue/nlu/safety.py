@@ -11,10 +11,7 @@ A keyword hit the classifier finds very unlikely ("een cursus reanimeren") is dr
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import pickle
 import time
 from dataclasses import dataclass
 
@@ -25,7 +22,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from dialogue.content.schema import Safety
-from dialogue.nlu.encoder import Encoder, cache_dir
+from dialogue.nlu import modelcache
+from dialogue.nlu.encoder import Encoder
 from dialogue.nlu.text import normalize
 
 log = logging.getLogger(__name__)
@@ -140,29 +138,16 @@ class SafetyDetector:
         # A "none" example that names a situation by keyword would teach the opposite.
         negatives = sorted({n for n in negatives
                             if normalize(n) and normalize(n) not in own and not self.keyword(n)})
-        key = hashlib.sha256(json.dumps(
-            [MODEL_VERSION, fixed.name, ids, positives, negatives]).encode()).hexdigest()[:16]
-        path = cache_dir() / f"safety-{key}.pkl"
-        if use_cache and path.exists():
-            try:
-                with path.open("rb") as fh:
-                    model = pickle.load(fh)
-                if isinstance(model, SafetyModel):
-                    return model
-            except Exception as exc:  # a stale or broken cache is rebuilt, never fatal
-                log.warning("ignoring safety cache %s: %s", path.name, exc)
+        path = modelcache.model_path("safety", MODEL_VERSION, fixed.name, ids, positives,
+                                     negatives)
+        model = modelcache.load(path, SafetyModel) if use_cache else None
+        if model is not None:
+            return model
         started = time.monotonic()
         vectors = fixed.queries(negatives + [t for t, _ in positives])
         model = SafetyModel.train(ids, positives, negatives, vectors)
         log.info("safety model trained on %d prototypes and %d others in %.1f s",
                  len(positives), len(negatives), time.monotonic() - started)
         if use_cache:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                with tmp.open("wb") as fh:
-                    pickle.dump(model, fh)
-                tmp.replace(path)
-            except OSError as exc:
-                log.warning("cannot cache the safety model at %s: %s", path.name, exc)
+            modelcache.save(path, model)
         return model

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import pickle
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +15,7 @@ from dialogue.content.loader import Content
 from dialogue.content.schema import Safety
 from dialogue.intents import TOPICS
 from dialogue.nlu import entities as entity_mod
+from dialogue.nlu import modelcache
 from dialogue.nlu.classifier import IntentClassifier
 from dialogue.nlu.encoder import CachedEncoder, Encoder, default_encoder
 from dialogue.nlu.safety import SafetyDetector
@@ -105,10 +101,6 @@ def referral_examples(content: Content) -> list[str]:
     return out
 
 
-def _cache_dir() -> Path:
-    env = os.environ.get("LOKET_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "loket" / "nlu"
-
 
 def _announce(content: Content, examples: dict[str, list[str]]) -> None:
     """Say that training starts (it takes about a minute) and what it learns from."""
@@ -136,19 +128,11 @@ def train_classifier(content: Content, use_cache: bool = True,
     examples, keywords = training_data(content)
     examples["buiten_gemeente"] = examples.get("buiten_gemeente", []) + referral_examples(content)
     encoder_name = encoder.name if encoder is not None else None
-    key = hashlib.sha256(
-        json.dumps([MODEL_VERSION, encoder_name, examples, keywords], sort_keys=True).encode()
-    ).hexdigest()[:16]
-    path = _cache_dir() / f"intents-{key}.pkl"
-    if use_cache and path.exists():
-        try:
-            with path.open("rb") as fh:
-                model = pickle.load(fh)
-            if isinstance(model, IntentClassifier) and model.encoder_name == encoder_name:
-                model.encoder = encoder
-                return model
-        except Exception as exc:  # a stale or broken cache is rebuilt, never fatal
-            log.warning("ignoring NLU cache %s: %s", path, exc)
+    path = modelcache.model_path("intents", MODEL_VERSION, encoder_name, examples, keywords)
+    model = modelcache.load(path, IntentClassifier) if use_cache else None
+    if model is not None and model.encoder_name == encoder_name:
+        model.encoder = encoder
+        return model
     _announce(content, examples)
     started = time.monotonic()
     model = IntentClassifier.train(examples, keywords, encoder=encoder,
@@ -156,14 +140,7 @@ def train_classifier(content: Content, use_cache: bool = True,
     notice.info("Intent model ready after %.0f s%s.", time.monotonic() - started,
                 "; the next start reuses it" if use_cache else "")
     if use_cache:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(model, fh)
-            tmp.replace(path)
-        except OSError as exc:
-            log.warning("cannot cache NLU model at %s: %s", path, exc)
+        modelcache.save(path, model)
     return model
 
 
