@@ -35,6 +35,7 @@ FUZZY_MIN = 12  # characters a phrase needs before it is matched fuzzily
 THRESHOLD = 0.15
 VETO = 0.02  # a keyword hit this unlikely by meaning is a word used otherwise
 WEIGHT = 8.0  # a prototype counts this many times a "none" example
+MIN_WORDS = 1  # by meaning alone only with a real word: a postcode or a number is no crisis
 SEMANTIC_SCALE = 3.0  # weight of the e5 vector beside the n-grams
 MODEL_VERSION = "1"
 
@@ -70,6 +71,12 @@ class SafetyModel:
     def probabilities(self, text: str, vector: np.ndarray) -> np.ndarray:
         grams = self.vectorizer.transform([normalize(text)])
         return self.classifier.predict_proba(_features(vector.reshape(1, -1), grams))[0]
+
+
+def _words(text: str) -> list[str]:
+    """The words of a text, without numbers, codes (a postcode) and single letters."""
+    return [w for w in normalize(text).split()
+            if len(w) >= 3 and w.isalpha()]
 
 
 def _features(vectors: np.ndarray, grams: sp.spmatrix) -> sp.csr_matrix:
@@ -108,7 +115,7 @@ class SafetyDetector:
                 by = "both" if probs[chosen] >= THRESHOLD else "keyword"
                 return Finding(self.situations[chosen - 1], float(probs[chosen]), by)
             return None
-        if probs[best] >= THRESHOLD:
+        if probs[best] >= THRESHOLD and len(_words(text)) >= MIN_WORDS:
             return Finding(self.situations[best - 1], float(probs[best]), "meaning")
         return None
 
