@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -84,24 +83,6 @@ def training_data(content: Content) -> tuple[dict[str, list[str]], dict[str, lis
     return examples, keywords
 
 
-# Help lines whose descriptions describe a crisis: the safety check answers those first,
-# and as referral examples they would teach the classifier that a crisis is a referral.
-CRISIS_LINES = {"veilig_thuis", "zelfmoordpreventie", "politie"}
-
-
-def referral_examples(content: Content) -> list[str]:
-    """The organisations' descriptions, sentence by sentence: what residents come to
-    other organisations for, as extra `buiten_gemeente` examples for the classifier."""
-    out: list[str] = []
-    for org in content.organisations:
-        if org.id in CRISIS_LINES:
-            continue
-        out += [s.strip() for s in re.split(r"(?<=[.?!])\s+", org.description)
-                if len(s.split()) >= 3]
-    return out
-
-
-
 def _announce(content: Content, examples: dict[str, list[str]]) -> None:
     """Say that training starts (it takes about a minute) and what it learns from."""
     packs = list(content.municipalities.values())
@@ -126,7 +107,6 @@ def train_classifier(content: Content, use_cache: bool = True,
     once per content version); without one the model has n-grams only.
     """
     examples, keywords = training_data(content)
-    examples["buiten_gemeente"] = examples.get("buiten_gemeente", []) + referral_examples(content)
     encoder_name = encoder.name if encoder is not None else None
     path = modelcache.model_path("intents", MODEL_VERSION, encoder_name, examples, keywords)
     model = modelcache.load(path, IntentClassifier) if use_cache else None
