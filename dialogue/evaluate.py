@@ -86,32 +86,40 @@ class NluReport:
         return out
 
 
-def read_tsv(path: Path) -> list[Item]:
-    """Rows with `text` and `intent`; every problem is one clear error."""
+def tsv_rows(path: Path, columns: set[str]) -> list[tuple[int, dict[str, str]]]:
+    """(line number, stripped values) per row of a TSV with at least ``columns``; every
+    problem (missing file, not text, missing column, no rows) is one clear error."""
     try:
         with path.open(encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-            missing = {"text", "intent"} - set(reader.fieldnames or [])
+            missing = columns - set(reader.fieldnames or [])
             if missing:
                 raise DialogueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-            items = []
-            for n, row in enumerate(reader, start=2):
-                text, intent = (row.get("text") or "").strip(), (row.get("intent") or "").strip()
-                if intent not in INTENTS:
-                    raise DialogueError(f"{path}:{n}: unknown intent {intent!r}")
-                if not text:
-                    raise DialogueError(f"{path}:{n}: empty text")
-                items.append(Item(text, intent, kind=(row.get("kind") or "").strip(),
-                                  source=(row.get("source_id") or "").strip(),
-                                  organisation=(row.get("organisation") or "").strip()))
+            rows = [(n, {k: (v or "").strip() for k, v in row.items() if k is not None})
+                    for n, row in enumerate(reader, start=2)]
     except FileNotFoundError:
         raise DialogueError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise DialogueError(f"{path}: is a directory, not a TSV file") from None
     except UnicodeDecodeError:
         raise DialogueError(f"{path}: not UTF-8 text") from None
-    if not items:
+    if not rows:
         raise DialogueError(f"{path}: no rows")
+    return rows
+
+
+def read_tsv(path: Path) -> list[Item]:
+    """Rows with `text` and `intent`; every problem is one clear error."""
+    items = []
+    for n, row in tsv_rows(path, {"text", "intent"}):
+        text, intent = row.get("text", ""), row.get("intent", "")
+        if intent not in INTENTS:
+            raise DialogueError(f"{path}:{n}: unknown intent {intent!r}")
+        if not text:
+            raise DialogueError(f"{path}:{n}: empty text")
+        items.append(Item(text, intent, kind=row.get("kind", ""),
+                          source=row.get("source_id", ""),
+                          organisation=row.get("organisation", "")))
     return items
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dialogue.errors import DialogueError
+from dialogue.evaluate import tsv_rows
 from dialogue.nlu.understand import Understander
 
 NONE = "none"
@@ -41,27 +41,14 @@ class SafetyReport:
 
 def read_tsv(path: Path, known: set[str]) -> list[Case]:
     """Rows with `text`, `situation` (a safety id or none) and `kind`."""
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-            missing = {"text", "situation", "kind"} - set(reader.fieldnames or [])
-            if missing:
-                raise DialogueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-            cases = []
-            for n, row in enumerate(reader, start=2):
-                text = (row.get("text") or "").strip()
-                situation = (row.get("situation") or "").strip()
-                if situation not in known | {NONE}:
-                    raise DialogueError(f"{path}:{n}: unknown situation {situation!r}")
-                if not text:
-                    raise DialogueError(f"{path}:{n}: empty text")
-                cases.append(Case(text, situation, (row.get("kind") or "").strip() or "-"))
-    except FileNotFoundError:
-        raise DialogueError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise DialogueError(f"{path}: not UTF-8 text") from None
-    if not cases:
-        raise DialogueError(f"{path}: no rows")
+    cases = []
+    for n, row in tsv_rows(path, {"text", "situation", "kind"}):
+        text, situation = row.get("text", ""), row.get("situation", "")
+        if situation not in known | {NONE}:
+            raise DialogueError(f"{path}:{n}: unknown situation {situation!r}")
+        if not text:
+            raise DialogueError(f"{path}:{n}: empty text")
+        cases.append(Case(text, situation, row.get("kind", "") or "-"))
     return cases
 
 
