@@ -110,3 +110,8 @@ def test_safety_tsv_errors_are_one_clear_message(tmp_path):
         safety_eval.read_tsv(bad, {"noodgeval"})
     with pytest.raises(DialogueError, match="no such file"):
         safety_eval.read_tsv(tmp_path / "missing.tsv", {"noodgeval"})
+    with pytest.raises(DialogueError, match="is a directory"):
+        safety_eval.read_tsv(tmp_path, {"noodgeval"})
+    (tmp_path / "empty.tsv").write_text("text\tsituation\tkind\n", encoding="utf-8")
+    with pytest.raises(DialogueError, match="no rows"):
+        safety_eval.read_tsv(tmp_path / "empty.tsv", {"noodgeval"})
