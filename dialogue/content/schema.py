@@ -22,7 +22,12 @@ from pydantic import (
 
 from dialogue.intents import CONVERSATION, TOPICS
 
-_URL = re.compile(r"(https?://|www\.)\S+|\b\S+\.(nl|com|org|eu)\b", re.I)
+URL = re.compile(r"(https?://|www\.)\S+|\b\S+\.(nl|com|org|eu|net|info)\b", re.I)
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a text, split after . ! or ?"""
+    return [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 DAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
 SLOT_TYPES = ("postcode", "huisnummer", "date", "time", "phone", "email", "text", "name", "number")
@@ -35,12 +40,12 @@ class _Model(BaseModel):
 
 def _check_spoken(text: str) -> str:
     """Spoken text: no URLs read aloud, at most two short sentences."""
-    if _URL.search(text):
+    if URL.search(text):
         raise ValueError("spoken text must not contain a URL or web address")
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
-    if len(sentences) > 2:
-        raise ValueError(f"spoken text has {len(sentences)} sentences; at most 2 per turn")
-    if any(len(s.split()) > 25 for s in sentences):
+    said = sentences(text)
+    if len(said) > 2:
+        raise ValueError(f"spoken text has {len(said)} sentences; at most 2 per turn")
+    if any(len(s.split()) > 25 for s in said):
         raise ValueError("spoken sentence longer than 25 words; keep it short (B1)")
     return text
 

@@ -18,6 +18,7 @@ import phonenumbers
 from phonenumbers import shortnumberinfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dialogue.content.schema import URL, sentences
 from dialogue.content.yamlfile import YamlProblem, line_of, read_yaml
 from dialogue.errors import ContentError
 
@@ -25,21 +26,20 @@ from dialogue.errors import ContentError
 Level = Literal["Rijk", "Provincie", "Waterschap", "Gemeente"]
 
 # A web address must never be read aloud; "svb punt nl" is fine, "svb.nl" is not.
-_URL = re.compile(r"(https?://|www\.)\S+|\b\S+\.(nl|com|org|eu|net|info)\b", re.I)
 _WEBSITE = re.compile(r"^(https?://)?([a-z0-9-]+\.)+[a-z]{2,}(/\S*)?$", re.I)
 _LONG_NUMBER = re.compile(r"\d{4,}|\d+[ -]\d+")
 
 
 def _spoken(text: str, max_sentences: int) -> str:
     """Text for the phone: no URL, no digit strings, a few short sentences (B1)."""
-    if _URL.search(text):
+    if URL.search(text):
         raise ValueError("spoken text must not contain a URL or web address")
     if _LONG_NUMBER.search(text):
         raise ValueError("write numbers as they are spoken, e.g. 'nul achthonderd'")
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
-    if len(sentences) > max_sentences:
-        raise ValueError(f"spoken text has {len(sentences)} sentences; at most {max_sentences}")
-    if any(len(s.split()) > 25 for s in sentences):
+    said = sentences(text)
+    if len(said) > max_sentences:
+        raise ValueError(f"spoken text has {len(said)} sentences; at most {max_sentences}")
+    if any(len(s.split()) > 25 for s in said):
         raise ValueError("spoken sentence longer than 25 words; keep it short (B1)")
     return text
 
@@ -59,14 +59,14 @@ def _dialable(number: str) -> str:
 
 def _description(text: str) -> str:
     """What residents come for: 1-3 plain sentences, no URL, at least a few words."""
-    if _URL.search(text):
+    if URL.search(text):
         raise ValueError("the description must not contain a URL or web address")
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
-    if len(sentences) > 3:
-        raise ValueError(f"description has {len(sentences)} sentences; at most 3")
+    told = sentences(text)
+    if len(told) > 3:
+        raise ValueError(f"description has {len(told)} sentences; at most 3")
     if len(text.split()) < 6:
         raise ValueError("description too short: say what residents come for")
-    if any(len(s.split()) > 40 for s in sentences):
+    if any(len(s.split()) > 40 for s in told):
         raise ValueError("description sentence longer than 40 words; keep it plain")
     return text
 
