@@ -21,7 +21,7 @@ from dialogue.nlu.safety import SafetyDetector
 from dialogue.nlu.text import normalize
 from dialogue.referral.catalogue import Catalogue
 from dialogue.referral.directory import Organisation
-from dialogue.referral.resolve import Referrer
+from dialogue.referral.resolve import Referral, Referrer
 
 log = logging.getLogger(__name__)
 # Progress a person waits for; `loket` shows this logger's INFO lines as plain text.
@@ -29,6 +29,9 @@ notice = logging.getLogger("loket.notice")
 
 CONFIDENT = 0.30  # below this the top intent is not trusted: onbekend (chosen by 4-fold CV)
 MODEL_VERSION = "3"  # 3: n-grams plus a semantic part on sentence embeddings
+# Topics that name a kind of request, not a product: "een klacht over de IND" or "een
+# afspraak bij het CAK" belongs to the organisation named, not to the municipality.
+REQUESTS = {"klacht", "afspraak", "status_aanvraag", "contact_openingstijden"}
 MAX_READINGS = 4  # of a recogniser's n-best, the most probable understood at most
 
 
@@ -184,7 +187,9 @@ class Understander:
         if conf < self.threshold:
             result.intent = "onbekend"
         referral = None
-        if result.intent in {"buiten_gemeente", "onbekend"}:
+        if result.intent not in {"buiten_gemeente", "onbekend"}:
+            referral = self._named_door(text, result.intent)
+        else:
             referral = self.referrer.refer(text, vector,
                                            elsewhere=result.intent == "buiten_gemeente")
         if referral is not None:
@@ -192,6 +197,18 @@ class Understander:
             result.organisation = referral.organisation
             result.referral_reason = referral.reason
         return result
+
+
+    def _named_door(self, text: str, intent: str) -> Referral | None:
+        """Another organisation named outright, unless the topic's own words are heard
+        too ("mijn rijbewijs aanvragen na het CBR-examen"); a kind of request
+        (`REQUESTS`) then belongs to the organisation named."""
+        named = self.referrer.named(text)
+        if named is None:
+            return None
+        if intent not in REQUESTS and intent in self.classifier.keyword_hits(text):
+            return None
+        return named
 
 
 def readings(text: str, alternatives: Sequence[str | tuple[str, float]]

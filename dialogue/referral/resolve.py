@@ -17,6 +17,11 @@
    Rijk, Provincie or Waterschap product closer than any organisation points to that
    kind of organisation. Fewer than `MIN_WORDS` words are never referred by meaning.
 
+``named`` is stricter: an organisation named outright (an exact keyword such as "IND" or
+"Kinderombudsman"), not as the one a document is for ("een uittreksel voor de
+ambassade"). The understander lets such a name outweigh a topic that only matches the
+kind of request ("een klacht over de IND", "een afspraak voor een vaccinatie").
+
 A false referral is worse than none. There is no referral when the municipality
 provides the matched product (Gemeente in its levels), nor when, with a catalogue, a
 specific product the municipality provides is named beside a keyword ("mijn ww stopt,
@@ -50,6 +55,9 @@ STRICT = 0.03  # an organisation this close is meant, if no municipal topic is a
 MARGIN = 0.02  # ... and it beats the closest municipal topic by this much
 LOOSE = -0.03  # enough when the classifier already heard "another organisation"
 MIN_WORDS = 3  # "help" or "ja hoor" carry too little meaning to refer on
+# Words before an organisation's name that make it the recipient, not the one who handles
+# the question ("een uittreksel voor de ambassade").
+RECIPIENT = {("voor", "de"), ("voor", "het"), ("voor", "mijn"), ("aan", "de"), ("aan", "het")}
 # A UPL product this close (and closer than any organisation) decides, once the classifier
 # heard "another organisation"; on its own it referred too many municipal questions.
 PRODUCT_MIN = 0.08
@@ -117,6 +125,18 @@ class Referrer:
         if vector is not None and self.meaning is not None and len(tokens) >= MIN_WORDS:
             return self._by_meaning(vector, elsewhere)
         return None
+
+    def named(self, text: str) -> Referral | None:
+        """An organisation named outright in ``text`` (exact keyword, not as a recipient)."""
+        tokens = words(text)
+        found = self._keyword(tokens) if tokens else None
+        if found is None or found.hit.score < 1.0:
+            return None
+        if tuple(tokens[max(0, found.hit.start - 2):found.hit.start]) in RECIPIENT:
+            return None
+        if self._municipal_beside(text, found.hit):
+            return None
+        return Referral(found.organisation, found.keyword, 1.0)
 
     def _by_meaning(self, vector: np.ndarray, elsewhere: bool) -> Referral | None:
         assert self.meaning is not None
