@@ -24,6 +24,8 @@ CONFIDENT_WRONG = 0.7  # a wrong intent (not onbekend) given with at least this 
 ROOT = Path(__file__).resolve().parent.parent
 OWN_TEST_SET = ROOT / "tests" / "data" / "nlu" / "testset.tsv"
 EXTERNAL_DEV_SET = ROOT / "tests" / "data" / "nlu" / "external" / "devset.tsv"
+# Held out: never looked at when changing the model or content; only its figure is read.
+HOLDOUT_SET = ROOT / "tests" / "data" / "nlu" / "external" / "holdout.tsv"
 
 
 @dataclass

@@ -167,8 +167,8 @@ def chat(
 
 def eval_nlu(
     tsv: Annotated[Path | None, typer.Argument(
-        help="TSV with 'text' and 'intent' columns (default: the own test set and the "
-             "external dev set, reported separately)")] = None,
+        help="TSV with 'text' and 'intent' columns (default: the own test set, the "
+             "external dev set and the held-out set, reported separately)")] = None,
     content_dir: ContentOpt = None,
     json_out: JsonOpt = False,
     show_errors: Annotated[bool, typer.Option("--errors", help="list every miss")] = False,
@@ -180,19 +180,20 @@ def eval_nlu(
         sets = {"": evaluate.read_tsv(tsv)}
     else:
         sets = {"own test set": evaluate.read_tsv(evaluate.OWN_TEST_SET),
-                "external dev set": evaluate.read_tsv(evaluate.EXTERNAL_DEV_SET)}
+                "external dev set": evaluate.read_tsv(evaluate.EXTERNAL_DEV_SET),
+                "holdout set": evaluate.read_tsv(evaluate.HOLDOUT_SET)}
     _, nlu = _understander(content_dir)
     reports = {name: evaluate.run(items, nlu) for name, items in sets.items()}
     if json_out:
-        data = ({"own_test_set": reports["own test set"].to_dict(),
-                 "external_dev_set": reports["external dev set"].to_dict()}
+        data = ({name.replace(" ", "_"): report.to_dict() for name, report in reports.items()}
                 if tsv is None else reports[""].to_dict())
         print(json.dumps(data, ensure_ascii=False))
         return
     for name, report in reports.items():
         if name:
             out.print(f"{name}:", markup=False)
-        _print_nlu_report(report, show_errors)
+        # the held-out set is judged by its figure only: its misses are never listed
+        _print_nlu_report(report, show_errors and name != "holdout set")
 
 
 def _print_nlu_report(report: NluReport, show_errors: bool) -> None:
