@@ -8,6 +8,7 @@ from support import ROOT
 from dialogue import safety_eval
 from dialogue.content.schema import Conversation
 from dialogue.errors import DialogueError
+from dialogue.nlu.safety import CALM, HISTORY, IDIOM, _loose
 from dialogue.nlu.text import normalize
 
 SAFETY_SET = ROOT / "tests" / "data" / "nlu" / "safety.tsv"
@@ -72,6 +73,42 @@ def test_ordinary_questions_do_not_trigger(nlu, text):
     assert nlu.understand(text).safety is None
 
 
+@pytest.mark.parametrize(("phrase", "text", "found"), [
+    ("zelfmoord", "ik denk aan zelfmord", True),  # one typo in a long word
+    ("zelfmoord", "ik denk aan zelfmoordt", True),
+    ("reanimeren", "ik wil iets anders regelen", False),
+    ("er is brand", "er is nu brand", True),  # one word put in
+    ("er is brand", "er is geen brand", False),  # but not a negation
+    ("er is brand", "er is vorige week brand geweest", False),  # nor two words
+    ("wil dood", "wil echt dood", False),  # short phrases only exactly
+])
+def test_keyword_phrases_match_loosely_but_not_a_negation(phrase, text, found):
+    assert _loose(phrase.split(), normalize(text).split()) is found
+
+
+def test_context_rules_never_catch_a_prototype(content):
+    # The rules only quiet a hit; a prototype they match would be a contradiction.
+    for situation in content.conversation.safety:
+        for text in [*situation.examples, *situation.keywords]:
+            norm = normalize(text)
+            assert not (CALM.search(norm) or HISTORY.search(norm) or IDIOM.search(norm)), text
+
+
+@pytest.mark.parametrize("text", [
+    "ik ben niet in gevaar, ik wil alleen mijn rijbewijs verlengen",
+    "sinds zijn hartaanval heeft mijn man een invalidenparkeerkaart nodig",
+    "ik lach me dood om die folder over afval scheiden",
+    "ik werk me dood om alle papieren op tijd in te leveren",
+])
+def test_calm_history_and_idioms_do_not_trigger(nlu, text):
+    assert nlu.understand(text).safety is None
+
+
+def test_the_same_words_in_danger_still_trigger(nlu):
+    assert nlu.understand("mijn man heeft nu een hartaanval").safety.id == "noodgeval"
+    assert nlu.understand("er is nu brand in de schuur").safety.id == "noodgeval"
+
+
 def test_vector_passed_in_gives_the_same_answer(nlu):
     text = "ik kan zo echt niet verder, ik wil er niet meer zijn"
     vector = nlu.encoder.queries([text])[0]
@@ -91,14 +128,16 @@ def report(nlu, content):
 
 
 def test_safety_set_no_worse_than_measured(report):
-    # Measured on 2 Dec 2026: recall 96.7 %, false triggers 15.2 %; keywords alone
-    # found 41 % with 3.8 % false triggers.
-    assert report.recall >= 0.95, [m for m in report.misses if m[1] != "none"]
-    assert report.false_triggers <= 0.20, [m for m in report.misses if m[1] == "none"]
+    # Measured on 2 Dec 2026: recall 99.3 %, right line 99.3 %, false triggers 1.0 %
+    # (before the neighbour margin, context rules and new content: 96.7 %, 95.4 %, 15.2 %;
+    # keywords alone found 41 % with 3.8 % false triggers).
+    assert report.recall >= 0.98, [m for m in report.misses if m[1] != "none"]
+    assert report.right >= 0.98, [m for m in report.misses if m[1] != "none"]
+    assert report.false_triggers <= 0.03, [m for m in report.misses if m[1] == "none"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 target not reached yet (recall 96.7 %, "
-                   "false triggers 15.2 %)")
+@pytest.mark.xfail(strict=True, reason="issue 14 target not reached yet (recall 99.3 %, "
+                   "false triggers 1.0 %)")
 def test_safety_set_meets_the_target(report):
     assert report.recall == 1.0 and report.false_triggers <= 0.02
 
