@@ -24,11 +24,11 @@ MIN_ITEMS = 496  # issue 14 asks for at least 400; the set grows as licensed sou
 ACCURACY_FLOOR = 0.70
 CONFIDENT_WRONG_CEILING = 0.12
 # The held-out set (holdout.tsv) is read for its figure only; issue 14 asks for 150 items,
-# 36 were found on pages the dev set does not use (see the README there).
+# 152 were found on 86 pages the dev set does not use (see the README there).
 HOLDOUT_MIN_ITEMS = 152
-# Measured once on 2026-12-02 (n-gram classifier): accuracy 75.0 %, confidently wrong
-# 5.6 % (36 items). Floors about 5 points away; never tune against this set's misses.
-HOLDOUT_ACCURACY_FLOOR = 0.70
+# Measured once on 2026-12-02 (n-gram classifier): accuracy 73.0 %, confidently wrong
+# 5.9 % (9 of 152 items). Floors about 5 points away; never tune against this set's misses.
+HOLDOUT_ACCURACY_FLOOR = 0.68
 HOLDOUT_CONFIDENT_WRONG_CEILING = 0.11
 
 
