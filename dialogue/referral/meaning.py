@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dialogue.intents import TOPICS
+from dialogue.nlu import memory
 from dialogue.nlu.encoder import CachedEncoder, Encoder, cache_dir
 from dialogue.referral.catalogue import Catalogue, Product
 from dialogue.referral.directory import Organisation
@@ -97,6 +98,7 @@ class MeaningIndex:
             found = _product_vectors(encoder, [p.name for p in self._products])
             self._product_bias = (found @ self._fixed.T).mean(1) if len(found) else found[:, 0]
             self._product_rows = found
+            memory.release()  # the engine's work buffers of this thread
         except Exception as exc:  # referral by product meaning is a bonus, never fatal
             log.warning("UPL products not embedded, referral by their meaning is off: %s", exc)
         finally:

@@ -43,3 +43,10 @@ def test_cache_reuses_vectors_and_survives_a_broken_file(e5, tmp_path):
         f.write_bytes(b"not a numpy file")
     rebuilt = CachedEncoder(Counting(), tmp_path).passages(["a"])
     assert np.allclose(rebuilt[0], first[0]) and calls[-1] == ["a"]
+
+
+def test_one_text_on_one_thread_gives_the_batch_vector(e5):
+    texts = ["mijn paspoort is verlopen", "wanneer komt het grofvuil"]
+    batch = e5.queries(texts)
+    for text, row in zip(texts, batch, strict=True):
+        assert np.allclose(e5.queries([text])[0], row, atol=1e-5)
