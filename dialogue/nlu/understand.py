@@ -199,7 +199,6 @@ class Understander:
             result.referral_reason = referral.reason
         return result
 
-
     def _named_door(self, text: str, intent: str) -> Referral | None:
         """Another organisation named outright, unless the topic's own words are heard
         too ("mijn rijbewijs aanvragen na het CBR-examen"); a kind of request
